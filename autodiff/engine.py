@@ -1,0 +1,779 @@
+"""The engine: ``Value`` nodes, topological order, the chain rule, and grad mode.
+
+This module owns the graph (how nodes record the operation that made them), the order in which
+it is walked, and the chain rule: every local derivative from the op table is multiplied by the
+upstream gradient and accumulated here, in one place, for every op. It does not own any op's
+mathematics (that is ``autodiff.ops``), nor drawing, checking or optimisation, which are built
+on top of it. It imports neither numpy nor graphviz.
+
+Gradient semantics (documented in the README and pinned by tests):
+
+* ``backward()`` gives every node reached from the output its gradient.
+* Leaves *accumulate* across calls: two calls give leaves exactly twice one call's gradient.
+  Call ``zero_grad`` (or set ``v.grad = 0.0``) between steps, as with PyTorch.
+* Interior nodes are *recomputed* on each call: after any call they hold d output / d node.
+* The graph is never freed by backward, so it can be drawn or differentiated again afterwards.
+
+Example:
+    >>> x = Value(2.0, label="x")
+    >>> y = x * x + 3 * x
+    >>> y.backward()
+    >>> print(f"{y.data:.1f} {x.grad:.1f}")
+    10.0 7.0
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Final, Protocol, TypeVar, Union
+
+from autodiff.ops import OPS, Op
+
+__all__ = [
+    "Number",
+    "Operand",
+    "Value",
+    "enable_grad",
+    "gradients",
+    "is_grad_enabled",
+    "no_grad",
+    "topological_order",
+]
+
+Number = Union[int, float]
+"""A plain number accepted wherever a Value is (numpy scalars are accepted at run time too)."""
+
+Operand = Union["Value", int, float]
+"""Anything an operation accepts as an operand: a Value or a plain number."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+_ADD: Final = OPS["add"]
+_MUL: Final = OPS["mul"]
+_NEG: Final = OPS["neg"]
+_POW: Final = OPS["pow"]
+_POW_VALUE: Final = OPS["pow_value"]
+_EXP: Final = OPS["exp"]
+_LOG: Final = OPS["log"]
+_SIGMOID: Final = OPS["sigmoid"]
+_TANH: Final = OPS["tanh"]
+_RELU: Final = OPS["relu"]
+
+# Marks, in the ``_b`` slot of a leaf, a constant: a leaf the engine made from a plain number
+# (the 2 in ``2 * x``). Drawings colour constants apart from the user's own leaves.
+_CONSTANT: Final = object()
+
+
+# ----------------------------------------------------------------------------------------------
+# Grad mode: per thread, so ``no_grad`` in one thread never changes what another records.
+
+
+class GraphObserver(Protocol):
+    """Receives every node created and every backward step while it is installed.
+
+    ``autodiff.anomaly`` installs one to catch NaN and infinity; the engine knows nothing more.
+    """
+
+    def on_create(self, node: Value) -> None:
+        """Called with each new non-leaf node right after its data is computed."""
+
+    def on_backward(self, node: Value, parent: Value, contribution: Any) -> None:
+        """Called with each gradient contribution ``node`` sends to ``parent``."""
+
+
+class _Mode(threading.local):
+    """Thread-local switches. Class attributes are the defaults every new thread starts with."""
+
+    recording: bool = True
+    observer: GraphObserver | None = None
+    # ``fast`` is True when recording with no observer: the one test on the hot path.
+    fast: bool = True
+
+
+_mode: Final = _Mode()
+
+
+def _set_mode(recording: bool, observer: GraphObserver | None) -> None:
+    _mode.recording = recording
+    _mode.observer = observer
+    _mode.fast = recording and observer is None
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations in this thread record a graph (False inside ``no_grad``).
+
+    Example:
+        >>> is_grad_enabled()
+        True
+    """
+    return _mode.recording
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode for the current thread."""
+
+    def __init__(self, recording: bool) -> None:
+        self._recording = recording
+        self._saved: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._saved.append(_mode.recording)
+        _set_mode(self._recording, _mode.observer)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _set_mode(self._saved.pop(), _mode.observer)
+
+    def __call__(self, function: _F) -> _F:
+        recording = self._recording
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            # A fresh context per call keeps the decorator safe under recursion and threads.
+            with _GradMode(recording):
+                return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]  # wraps keeps the signature
+
+
+def no_grad() -> _GradMode:
+    """Stop recording the graph in this thread: results are plain leaves.
+
+    Use it as a context manager or as a decorator. Other threads keep recording.
+
+    Example:
+        >>> x = Value(3.0)
+        >>> with no_grad():
+        ...     y = x * x
+        >>> y.op is None, y.data
+        (True, 9.0)
+    """
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Record the graph again inside a ``no_grad`` region (context manager or decorator).
+
+    Example:
+        >>> with no_grad():
+        ...     with enable_grad():
+        ...         y = Value(2.0) * 3
+        >>> y.op
+        'mul'
+    """
+    return _GradMode(True)
+
+
+@contextmanager
+def _observing(observer: GraphObserver) -> Iterator[None]:
+    """Install ``observer`` for the current thread (used by ``autodiff.anomaly``)."""
+    saved = _mode.observer
+    _set_mode(_mode.recording, observer)
+    try:
+        yield
+    finally:
+        _set_mode(_mode.recording, saved)
+
+
+# ----------------------------------------------------------------------------------------------
+# Coercion of numbers.
+
+
+def _to_float(x: object, where: str) -> float:
+    """Coerce a plain number (int, float, bool, numpy scalar) to float, or raise TypeError."""
+    kind = type(x)
+    if kind is float:
+        return x  # type: ignore[return-value]
+    if kind is int or kind is bool:
+        return float(x)  # type: ignore[arg-type]
+    if isinstance(x, numbers.Real) and not isinstance(x, Value):
+        # numpy registers its float and int scalars as numbers.Real.
+        return float(x)
+    if kind.__module__ == "numpy" and kind.__name__ in ("bool_", "bool"):
+        return float(x)  # type: ignore[arg-type]
+    raise TypeError(
+        f"{where}: expected an int, float, bool or numpy scalar, got {kind.__name__} ({x!r})"
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Value
+
+
+class Value:
+    """A scalar in a computation graph: its data, its gradient and the operation that made it.
+
+    Args:
+        data: The number. Coerced to a Python float from int, float, bool or a numpy scalar;
+            anything else (str, None, list, complex, a Value) raises TypeError.
+        label: A name for people: drawings, explanations and error messages use it.
+
+    Attributes:
+        data: The value as a Python float.
+        grad: d output / d self after ``backward`` (0.0 before); a Value with
+            ``create_graph=True``.
+        label: The name given by the user, or "".
+
+    Example:
+        >>> a = Value(2.0, label="a")
+        >>> b = a * 3 + 1
+        >>> b
+        Value(data=7.0, grad=0.0, op='add')
+        >>> b.backward()
+        >>> a.grad
+        3.0
+    """
+
+    # The parents live in two slots instead of a tuple: a node costs 80 bytes plus its float
+    # (a tuple would add 56). ``_a``/``_b`` hold the parents of a binary op; a unary op keeps
+    # its constant (pow's exponent, else None) in ``_b``; an op with more inputs keeps a tuple
+    # in ``_a``; a leaf has ``_a`` None and ``_b`` None or ``_CONSTANT``.
+    __slots__ = ("_a", "_b", "_op", "data", "grad", "label")
+
+    data: float
+    grad: Any
+    label: str
+    _op: Op | None
+    _a: Any
+    _b: Any
+
+    # Identity semantics: == and hash are object identity, so a Value works as a dict key.
+    # numpy needs nothing more: its ufuncs on Values call the methods of the same name
+    # (numpy.exp(v) calls v.exp()) and object arrays of Values use the operators.
+
+    def __init__(self, data: object, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"Value: label must be a str, got {type(label).__name__}")
+        self.data = _to_float(data, "Value")
+        self.grad = 0.0
+        self.label = label
+        self._op = None
+        self._a = None
+        self._b = None
+
+    # -- structure -------------------------------------------------------------------------
+
+    @property
+    def op(self) -> str | None:
+        """The name of the op-table row that made this node, or None for a leaf.
+
+        Example:
+            >>> (Value(1.0) + 2).op
+            'add'
+        """
+        op = self._op
+        return None if op is None else op.name
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The operands, in order, duplicates kept: ``(a * a).parents == (a, a)``.
+
+        Example:
+            >>> a = Value(1.0)
+            >>> (a * a).parents == (a, a)
+            True
+        """
+        op = self._op
+        if op is None:
+            return ()
+        if op.arity == 2:
+            return (self._a, self._b)
+        if op.arity == 1:
+            return (self._a,)
+        return tuple(self._a)
+
+    @property
+    def constant(self) -> float | None:
+        """The number a unary op carries (pow's exponent), else None.
+
+        Example:
+            >>> (Value(3.0) ** 2).constant
+            2.0
+        """
+        op = self._op
+        return self._b if op is not None and op.arity == 1 else None
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a node no operation made: an input, a parameter or a constant."""
+        return self._op is None
+
+    @property
+    def is_constant(self) -> bool:
+        """True for a leaf the engine made from a plain number (the 2 in ``2 * x``)."""
+        return self._op is None and self._b is _CONSTANT
+
+    def __repr__(self) -> str:
+        grad = self.grad
+        grad_text = repr(grad) if isinstance(grad, float) else f"Value({grad.data!r})"
+        parts = [f"data={self.data!r}", f"grad={grad_text}"]
+        if self.label:
+            parts.append(f"label={self.label!r}")
+        if self._op is not None:
+            parts.append(f"op={self._op.name!r}")
+        return f"Value({', '.join(parts)})"
+
+    def __format__(self, spec: str) -> str:
+        """Format the data: ``f"{v:.4f}"`` formats ``v.data``."""
+        return format(self.data, spec) if spec else repr(self)
+
+    def __float__(self) -> float:
+        return self.data
+
+    # -- operations: each a one-liner over the op table ------------------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        return _apply2(_ADD, self, other)
+
+    def __radd__(self, other: Operand) -> Value:
+        return _apply2(_ADD, other, self)  # other + self
+
+    def __mul__(self, other: Operand) -> Value:
+        return _apply2(_MUL, self, other)
+
+    def __rmul__(self, other: Operand) -> Value:
+        return _apply2(_MUL, other, self)  # other * self
+
+    def __neg__(self) -> Value:
+        return _apply1(_NEG, self, None)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __sub__(self, other: Operand) -> Value:
+        return self + (-other)  # self + (-other)
+
+    def __rsub__(self, other: Operand) -> Value:
+        return (-self) + other  # other - self == (-self) + other
+
+    def __truediv__(self, other: Operand) -> Value:
+        _check_divisor(self, other)
+        return self * other**-1  # self * other^-1
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        _check_divisor(other, self)
+        return self**-1 * other  # other / self == self^-1 * other
+
+    def __pow__(self, exponent: Operand) -> Value:
+        if isinstance(exponent, Value):
+            return _apply2(_POW_VALUE, self, exponent)
+        return _apply1(_POW, self, _to_float(exponent, "pow"))
+
+    def __rpow__(self, base: Operand) -> Value:
+        return _apply2(_POW_VALUE, base, self)  # base ** self
+
+    def exp(self) -> Value:
+        """Exponential: e to the power of this node.
+
+        Example:
+            >>> print(f"{Value(1.0).exp():.6f}")
+            2.718282
+        """
+        return _apply1(_EXP, self, None)
+
+    def log(self) -> Value:
+        """Natural logarithm; raises ValueError for data <= 0.
+
+        Example:
+            >>> Value(1.0).log().data
+            0.0
+        """
+        return _apply1(_LOG, self, None)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e^-x), numerically stable for every finite input.
+
+        Example:
+            >>> Value(0.0).sigmoid().data
+            0.5
+        """
+        return _apply1(_SIGMOID, self, None)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent, numerically stable for every finite input.
+
+        Example:
+            >>> Value(0.0).tanh().data
+            0.0
+        """
+        return _apply1(_TANH, self, None)
+
+    def relu(self) -> Value:
+        """max(0, x); its derivative at 0 is defined as 0.
+
+        Example:
+            >>> Value(-2.0).relu().data
+            0.0
+        """
+        return _apply1(_RELU, self, None)
+
+    # numpy calls the method of the same name when a ufunc meets a Value (numpy.sqrt(v)).
+    def sqrt(self) -> Value:
+        """Square root, as ``self ** 0.5``.
+
+        Example:
+            >>> Value(9.0).sqrt().data
+            3.0
+        """
+        return self**0.5
+
+    # -- backward -------------------------------------------------------------------------
+
+    def backward(self, gradient: Operand = 1.0, *, create_graph: bool = False) -> None:
+        """Backpropagate from this node: every node reached gets d self / d node in ``grad``.
+
+        Leaves accumulate across calls; interior nodes are recomputed on each call.
+
+        Args:
+            gradient: The upstream gradient d L / d self to seed with (default 1.0).
+            create_graph: Record the backward pass itself, so that every ``grad`` is a
+                differentiable Value (for higher-order gradients).
+
+        Example:
+            >>> x = Value(3.0)
+            >>> y = x ** 2
+            >>> y.backward()
+            >>> y.backward()
+            >>> x.grad  # leaves accumulate: 2 * (2 * 3)
+            12.0
+        """
+        seed: Any = gradient if isinstance(gradient, Value) else _to_float(gradient, "backward")
+        order = topological_order(self)
+        _backpropagate(order, seed, create_graph)
+
+
+def _check_divisor(numerator: object, divisor: object) -> None:
+    data = divisor.data if isinstance(divisor, Value) else divisor
+    if data == 0:
+        raise ZeroDivisionError(f"div: division by zero ({_describe(numerator)} / 0.0)")
+
+
+def _describe(x: object) -> str:
+    if isinstance(x, Value):
+        return f"{x.label!r} = {x.data!r}" if x.label else repr(x.data)
+    return repr(x)
+
+
+# ----------------------------------------------------------------------------------------------
+# The single place where nodes are made.
+
+_new_value: Final = object.__new__
+
+
+def _constant(x: object, where: str) -> Value:
+    node: Value = _new_value(Value)
+    node.data = _to_float(x, where)
+    node.grad = 0.0
+    node.label = ""
+    node._op = None
+    node._a = None
+    node._b = _CONSTANT
+    return node
+
+
+def _raise_from_forward(op: Op, error: Exception, operands: Sequence[object]) -> None:
+    """Re-raise a forward error with the operands' labels, keeping its built-in type."""
+    labels = [x.label for x in operands if isinstance(x, Value) and x.label]
+    suffix = f" (operand {', '.join(repr(label) for label in labels)})" if labels else ""
+    message = str(error)
+    if not message.startswith(op.name):
+        message = f"{op.name}: {message}"
+    raise type(error)(message + suffix) from None
+
+
+def _apply1(op: Op, a: Value, constant: Any) -> Value:
+    """Make the node for a unary op (``constant`` is pow's exponent, else None)."""
+    try:
+        data = op.forward(a.data, constant)
+    except (ValueError, ZeroDivisionError, OverflowError) as error:
+        _raise_from_forward(op, error, (a,))
+    node: Value = _new_value(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    if _mode.fast:
+        node._op = op
+        node._a = a
+        node._b = constant
+        return node
+    return _finish_slow(node, op, a, constant)
+
+
+def _apply2(op: Op, a: object, b: object) -> Value:
+    """Make the node for a binary op; a plain-number operand becomes a constant leaf."""
+    if type(a) is not Value:
+        a = _constant(a, op.name)
+    if type(b) is not Value:
+        b = _constant(b, op.name)
+    try:
+        data = op.forward(a.data, b.data)
+    except (ValueError, ZeroDivisionError, OverflowError) as error:
+        _raise_from_forward(op, error, (a, b))
+    node: Value = _new_value(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    if _mode.fast:
+        node._op = op
+        node._a = a
+        node._b = b
+        return node
+    return _finish_slow(node, op, a, b)
+
+
+def apply(op: Op, *operands: Operand) -> Value:
+    """Apply any op-table row (built in or custom) to Values or numbers.
+
+    This is the general path behind ``define_op``; the dunder methods use faster fixed-arity
+    versions of the same steps.
+
+    Example:
+        >>> apply(OPS["mul"], Value(2.0), 5).data
+        10.0
+    """
+    if len(operands) != op.arity:
+        raise TypeError(f"{op.name}: takes {op.arity} operand(s), got {len(operands)}")
+    if op.arity == 1:
+        if not isinstance(operands[0], Value):
+            return _apply1(op, _constant(operands[0], op.name), None)
+        return _apply1(op, operands[0], None)
+    if op.arity == 2:
+        return _apply2(op, operands[0], operands[1])
+    parents = tuple(x if isinstance(x, Value) else _constant(x, op.name) for x in operands)
+    try:
+        data = op.forward(*(p.data for p in parents))
+    except (ValueError, ZeroDivisionError, OverflowError) as error:
+        _raise_from_forward(op, error, parents)
+    node: Value = _new_value(Value)
+    node.data = _to_float(data, op.name)
+    node.grad = 0.0
+    node.label = ""
+    if _mode.fast:
+        node._op = op
+        node._a = parents
+        node._b = None
+        return node
+    return _finish_slow(node, op, parents, None)
+
+
+def _finish_slow(node: Value, op: Op, a: Any, b: Any) -> Value:
+    """Finish a node when not recording (a plain leaf) or when an observer is installed."""
+    if not _mode.recording:
+        node._op = None
+        node._a = None
+        node._b = None
+        return node
+    node._op = op
+    node._a = a
+    node._b = b
+    observer = _mode.observer
+    if observer is not None:
+        observer.on_create(node)
+    return node
+
+
+# ----------------------------------------------------------------------------------------------
+# Graph walks: iterative, deterministic.
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, inputs before outputs, ``root`` last.
+
+    The walk is an iterative depth-first search (no recursion, so a chain of a million nodes
+    is fine) that visits parents in their recorded order, so the same graph always gives the
+    same list. Each node appears once, however many times it is used.
+
+    Args:
+        root: The output to start from.
+
+    Returns:
+        A list in which every node comes after all of its parents.
+
+    Example:
+        >>> a = Value(1.0, label="a")
+        >>> b = a * 2
+        >>> c = b + a
+        >>> [n.label or n.op for n in topological_order(c)]
+        ['a', None, 'mul', 'add']
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"topological_order: expected a Value, got {type(root).__name__}")
+    order: list[Value] = []
+    emit = order.append
+    seen: set[Value] = set()
+    mark = seen.add
+    # The stack holds nodes to expand; ``None`` above a node means "emit the node below me":
+    # its parents have all been emitted by the time that marker is popped.
+    stack: list[Value | None] = [root]
+    push = stack.append
+    pop = stack.pop
+    while stack:
+        node = pop()
+        if node is None:
+            emit(pop())  # type: ignore[arg-type]
+            continue
+        if node in seen:
+            continue
+        mark(node)
+        op = node._op
+        push(node)
+        push(None)
+        if op is None:
+            continue
+        # Push parents last-first so the first parent is expanded first.
+        arity = op.arity
+        if arity == 2:
+            b = node._b
+            if b not in seen:
+                push(b)
+            a = node._a
+            if a not in seen:
+                push(a)
+        elif arity == 1:
+            a = node._a
+            if a not in seen:
+                push(a)
+        else:
+            for parent in reversed(node._a):
+                if parent not in seen:
+                    push(parent)
+    return order
+
+
+def _backpropagate(order: list[Value], seed: Any, create_graph: bool) -> None:
+    """Apply the chain rule over ``order`` (inputs before outputs), seeding its last node."""
+    root = order[-1]
+    if not create_graph and isinstance(seed, Value):
+        seed = seed.data
+    # Interior nodes are recomputed on each call; leaves keep what they had and accumulate.
+    for node in order:
+        if node._op is not None:
+            node.grad = 0.0
+    if root._op is None:
+        root.grad = root.grad + seed
+    else:
+        root.grad = seed
+    if create_graph:
+        _backpropagate_recorded(order)
+    elif _mode.observer is not None:
+        _backpropagate_observed(order, _mode.observer)
+    else:
+        _backpropagate_floats(order)
+
+
+def _backpropagate_floats(order: list[Value]) -> None:
+    # The hot loop. Unrolled by arity so a binary op costs one call to its partials and two
+    # accumulations, with no tuple of parents built.
+    for node in reversed(order):
+        op = node._op
+        if op is None:
+            continue
+        g = node.grad
+        arity = op.arity
+        if arity == 2:
+            a = node._a
+            b = node._b
+            da, db = op.partials(node.data, a.data, b.data)
+            a.grad += g * da  # chain rule: dL/da += dL/dnode * dnode/da
+            b.grad += g * db
+        elif arity == 1:
+            a = node._a
+            (da,) = op.partials(node.data, a.data, node._b)
+            a.grad += g * da
+        else:
+            parents = node._a
+            for parent, d in zip(
+                parents, op.partials(node.data, *(p.data for p in parents)), strict=True
+            ):
+                parent.grad += g * d
+
+
+def _local_partials(node: Value, recorded: bool) -> Iterable[tuple[Value, Any]]:
+    """Pairs (parent, d node / d parent), with Values when ``recorded``, else floats."""
+    op = node._op
+    assert op is not None
+    parents = node.parents
+    if recorded:
+        inputs: tuple[Any, ...] = parents
+        out: Any = node
+    else:
+        inputs = tuple(p.data for p in parents)
+        out = node.data
+    if op.arity == 1:
+        return zip(parents, op.partials(out, inputs[0], node._b), strict=True)
+    return zip(parents, op.partials(out, *inputs), strict=True)
+
+
+def _backpropagate_recorded(order: list[Value]) -> None:
+    # create_graph=True: gradients are Values, so the backward pass is itself a graph. The
+    # partials get Values (the node and its parents), which records how they depend on inputs.
+    for node in reversed(order):
+        if node._op is None:
+            continue
+        g = node.grad
+        for parent, d in _local_partials(node, recorded=True):
+            parent.grad = parent.grad + g * d
+
+
+def _backpropagate_observed(order: list[Value], observer: GraphObserver) -> None:
+    # The float walk again, slower, telling the observer about each contribution.
+    for node in reversed(order):
+        if node._op is None:
+            continue
+        g = node.grad
+        for parent, d in _local_partials(node, recorded=False):
+            contribution = g * d
+            observer.on_backward(node, parent, contribution)
+            parent.grad += contribution
+
+
+def gradients(
+    output: Value,
+    inputs: Sequence[Value],
+    gradient: Operand = 1.0,
+    *,
+    create_graph: bool = False,
+) -> tuple[Any, ...]:
+    """Gradients of ``output`` with respect to ``inputs``, leaving every ``grad`` as it was.
+
+    Unlike ``backward`` this accumulates nothing: it is the building block of the functional
+    API, where nested differentiation must not see another level's gradients.
+
+    Args:
+        output: The node to differentiate.
+        inputs: The nodes to differentiate with respect to; an input that ``output`` does not
+            depend on gets 0.0.
+        gradient: The upstream gradient to seed with.
+        create_graph: Return differentiable Values instead of floats.
+
+    Returns:
+        A tuple with one gradient per input, in order.
+
+    Example:
+        >>> x = Value(3.0)
+        >>> y = x * x
+        >>> gradients(y, [x]), x.grad
+        ((6.0,), 0.0)
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"gradients: output must be a Value, got {type(output).__name__}")
+    for x in inputs:
+        if not isinstance(x, Value):
+            raise TypeError(f"gradients: inputs must be Values, got {type(x).__name__}")
+    order = topological_order(output)
+    saved = [node.grad for node in order]
+    wanted = set(inputs)
+    # Start every node of this walk at zero so leaves report this call's gradient only.
+    for node in order:
+        node.grad = 0.0
+    try:
+        seed: Any = gradient if isinstance(gradient, Value) else _to_float(gradient, "gradients")
+        _backpropagate(order, seed, create_graph)
+        found = {node: node.grad for node in order if node in wanted}
+    finally:
+        for node, grad in zip(order, saved, strict=True):
+            node.grad = grad
+    return tuple(found.get(x, 0.0) for x in inputs)

@@ -1,0 +1,1 @@
+"""nets: the tutorial networks, built only from the public ``autodiff`` API."""
