@@ -17,6 +17,7 @@ from autodiff.engine import (
     gradients,
     is_grad_enabled,
     no_grad,
+    partials,
     topological_order,
 )
 from autodiff.ops import OPS, Op
@@ -32,5 +33,6 @@ __all__ = [
     "gradients",
     "is_grad_enabled",
     "no_grad",
+    "partials",
     "topological_order",
 ]

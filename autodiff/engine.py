@@ -41,6 +41,7 @@ __all__ = [
     "gradients",
     "is_grad_enabled",
     "no_grad",
+    "partials",
     "topological_order",
 ]
 
@@ -705,6 +706,28 @@ def _local_partials(node: Value, recorded: bool) -> Iterable[tuple[Value, Any]]:
     if op.arity == 1:
         return zip(parents, op.partials(out, inputs[0], node._b), strict=True)
     return zip(parents, op.partials(out, *inputs), strict=True)
+
+
+def partials(node: Value) -> tuple[float, ...]:
+    """The local derivatives d node / d parent, one per parent, in ``node.parents`` order.
+
+    These are the numbers the chain rule multiplies along each edge; drawings label edges with
+    them and ``explain`` prints them. A leaf has none.
+
+    Args:
+        node: Any Value.
+
+    Returns:
+        A tuple of floats, as long as ``node.parents``.
+
+    Example:
+        >>> a, b = Value(3.0), Value(4.0)
+        >>> partials(a * b)
+        (4.0, 3.0)
+    """
+    if node._op is None:
+        return ()
+    return tuple(float(d) for _, d in _local_partials(node, recorded=False))
 
 
 def _backpropagate_recorded(order: list[Value]) -> None:
