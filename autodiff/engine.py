@@ -475,6 +475,11 @@ def _constant(x: object, where: str) -> Value:
     return node
 
 
+def _is_array(x: object) -> bool:
+    """True for a numpy array with at least one axis: ``v * array`` is numpy's to broadcast."""
+    return type(x) is not float and type(x) is not int and bool(getattr(x, "ndim", 0))
+
+
 def _raise_from_forward(op: Op, error: Exception, operands: Sequence[object]) -> None:
     """Re-raise a forward error with the operands' labels, keeping its built-in type."""
     labels = [x.label for x in operands if isinstance(x, Value) and x.label]
@@ -506,8 +511,12 @@ def _apply1(op: Op, a: Value, constant: Any) -> Value:
 def _apply2(op: Op, a: object, b: object) -> Value:
     """Make the node for a binary op; a plain-number operand becomes a constant leaf."""
     if type(a) is not Value:
+        if _is_array(a):
+            return NotImplemented  # type: ignore[no-any-return]  # numpy broadcasts instead
         a = _constant(a, op.name)
     if type(b) is not Value:
+        if _is_array(b):
+            return NotImplemented  # type: ignore[no-any-return]  # numpy broadcasts instead
         b = _constant(b, op.name)
     try:
         data = op.forward(a.data, b.data)
