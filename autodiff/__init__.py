@@ -11,6 +11,9 @@ Example:
     4.00 -8.00
 """
 
+from autodiff.anomaly import detect_anomaly
+from autodiff.check import GradcheckError, gradcheck, gradgradcheck
+from autodiff.custom import CustomOp, define_op
 from autodiff.engine import (
     Value,
     enable_grad,
@@ -20,19 +23,40 @@ from autodiff.engine import (
     partials,
     topological_order,
 )
+from autodiff.explain import Explanation, explain
+from autodiff.functional import grad, hessian, value_and_grad
 from autodiff.ops import OPS, Op
+from autodiff.optim import SGD
+from autodiff.viz import DotNotFoundError, backward_steps, draw, render, to_text
 
 __version__ = "0.1.0"
 
 __all__ = [
     "OPS",
+    "SGD",
+    "CustomOp",
+    "DotNotFoundError",
+    "Explanation",
+    "GradcheckError",
     "Op",
     "Value",
     "__version__",
+    "backward_steps",
+    "define_op",
+    "detect_anomaly",
+    "draw",
     "enable_grad",
+    "explain",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
     "gradients",
+    "hessian",
     "is_grad_enabled",
     "no_grad",
     "partials",
+    "render",
+    "to_text",
     "topological_order",
+    "value_and_grad",
 ]

@@ -140,15 +140,15 @@ def _pow_value(x: float, y: float) -> float:
     # The exponent is a Value, so backward needs d/dy = x**y * log(x): real only for x >= 0.
     if x < 0.0:
         raise ValueError(
-            f"pow: negative base {x!r} with a Value exponent has no real derivative with "
+            f"pow_value: negative base {x!r} with a Value exponent has no real derivative with "
             "respect to the exponent (x**y * log(x)); use a number exponent instead"
         )
     if x == 0.0 and y < 0.0:
-        raise ZeroDivisionError(f"pow: 0.0 to the negative power {y!r} divides by zero")
+        raise ZeroDivisionError(f"pow_value: 0.0 to the negative power {y!r} divides by zero")
     try:
         return float(x**y)
     except OverflowError:
-        raise OverflowError(f"pow: {x!r} ** {y!r} overflows a float") from None
+        raise OverflowError(f"pow_value: {x!r} ** {y!r} overflows a float") from None
 
 
 def _exp(x: float, _: None) -> float:
