@@ -1,1 +1,17 @@
-"""nets: the tutorial networks, built only from the public ``autodiff`` API."""
+"""nets: the tutorial networks, built only from the public ``autodiff`` API.
+
+This package owns the three tutorial networks (``nets.neuron``, ``nets.hidden``,
+``nets.celsius``), the building blocks they share (``nets.module``), the training loop and its
+``History`` (``nets.training``), their figures (``nets.plots``) and the command line
+(``python -m nets``). The engine itself lives in ``autodiff``, which never imports ``nets``.
+
+Example:
+    >>> from nets import hidden
+    >>> print(f"{hidden.train().final_params['W2']:.8f}")
+    -0.99612544
+"""
+
+from nets.module import MLP, Layer, Module, Neuron
+from nets.training import History
+
+__all__ = ["MLP", "History", "Layer", "Module", "Neuron"]

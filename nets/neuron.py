@@ -1,0 +1,205 @@
+"""Tutorial 000: one sigmoid neuron, no bias, learning to output 0.3 for the input 0.1.
+
+This module owns that tutorial's data, model, loss and training run, and the tutorial's own
+(slipped) hand-written gradient for comparison. It does not own the training loop
+(``nets.training``) nor any drawing (``nets.plots``, ``autodiff.viz``).
+
+The network: ``sop = w·x`` (the tutorial's "sum of products"), ``predicted = sigmoid(sop)``,
+``error = (predicted - target)²`` with x = 0.1 and target = 0.3; the weight is drawn from
+[0, 1) (the tutorial uses ``numpy.random.rand()``; here ``random.Random(seed).random()``).
+With lr 0.5 and 10 000 steps the prediction reaches 0.3 to within 0.002 from any starting weight
+in [0, 1) (0.3016 from seed 0's w = 0.8444); lr 0.01 is much slower, as the tutorial says.
+
+``--inputs N`` (``train(inputs=N)``) gives the neuron N inputs, as the tutorial's sequel
+announces: every input is 0.1 and the weights are labelled w1 ... wN (one input: "w").
+
+The tutorial's slip: its backward pass computes ``activation_sop_deriv(predicted)``, the sigmoid
+derivative at the *prediction*, where the chain rule needs it at the *sum of products*:
+
+    engine (correct):   dE/dw = 2 (p - t) · σ'(sop) · x   with σ'(sop) = p (1 - p)
+    tutorial (slipped): dE/dw = 2 (p - t) · σ'(p)   · x   with σ'(p)   = σ(p) (1 - σ(p))
+
+``tutorial_gradient`` computes the slipped one by hand; ``engine_gradient`` asks the engine.
+
+Example:
+    >>> history = train()  # lr 0.5, 10 000 steps, seed 0
+    >>> first, last = history.outputs["predicted"][0], history.outputs["predicted"][-1]
+    >>> print(f"{first:.4f} -> {last:.4f}")
+    0.5211 -> 0.3016
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from autodiff import Value, gradients
+from nets.module import Neuron
+from nets.training import Callback, History, fit
+
+__all__ = [
+    "DEFAULT_LR",
+    "DEFAULT_SEED",
+    "DEFAULT_STEPS",
+    "TARGET",
+    "X",
+    "engine_gradient",
+    "graph",
+    "inputs_for",
+    "loss",
+    "model",
+    "train",
+    "tutorial_gradient",
+]
+
+X = 0.1
+"""The tutorial's input."""
+TARGET = 0.3
+"""The tutorial's target output."""
+DEFAULT_STEPS = 10_000
+DEFAULT_LR = 0.5
+DEFAULT_SEED = 0
+
+
+def inputs_for(n_inputs: int) -> list[float]:
+    """Return the inputs for an ``n_inputs``-input neuron: the tutorial's 0.1 on every input.
+
+    Example:
+        >>> inputs_for(3)
+        [0.1, 0.1, 0.1]
+    """
+    if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or n_inputs < 1:
+        raise ValueError(f"neuron: inputs must be an int >= 1, got {n_inputs!r}")
+    return [X] * n_inputs
+
+
+def _labels(n_inputs: int) -> list[str]:
+    return ["w"] if n_inputs == 1 else [f"w{i}" for i in range(1, n_inputs + 1)]
+
+
+def model(n_inputs: int = 1, *, seed: int = DEFAULT_SEED) -> Neuron:
+    """Return the tutorial's neuron: sigmoid, no bias, weights drawn from [0, 1) with ``seed``.
+
+    Example:
+        >>> print(f"{model(seed=0).weights[0].data:.4f}")
+        0.8444
+    """
+    inputs_for(n_inputs)  # validates n_inputs
+    return Neuron(
+        n_inputs,
+        rng=seed,
+        activation="sigmoid",
+        bias=False,
+        low=0.0,
+        high=1.0,
+        weight_labels=_labels(n_inputs),
+    )
+
+
+def loss(
+    neuron: Neuron, inputs: Sequence[float] | None = None, target: float = TARGET
+) -> tuple[Value, Value]:
+    """Return ``(error, predicted)``: the squared error ``(predicted - target)²`` and the output.
+
+    Args:
+        neuron: The model.
+        inputs: The inputs (default: 0.1 on every input).
+        target: The desired output.
+
+    Example:
+        >>> error, predicted = loss(Neuron.from_weights([0.0], None, activation="sigmoid"))
+        >>> print(f"{predicted.data:.2f} {error.data:.2f}")  # sigmoid(0) = 0.5; 0.2² = 0.04
+        0.50 0.04
+    """
+    xs = inputs_for(neuron.n_inputs) if inputs is None else list(inputs)
+    predicted = neuron(xs, sum_label="sop", out_label="predicted")
+    error = (predicted - target) ** 2
+    error.label = "error"
+    return error, predicted
+
+
+def train(
+    steps: int = DEFAULT_STEPS,
+    lr: float = DEFAULT_LR,
+    seed: int = DEFAULT_SEED,
+    callback: Callback | None = None,
+    *,
+    inputs: int = 1,
+) -> History:
+    """Train the neuron by SGD; the history records the loss, weights and "predicted".
+
+    Args:
+        steps: Number of updates.
+        lr: Learning rate.
+        seed: Seed the weights are drawn with.
+        callback: Called after each update as ``callback(step, loss)``.
+        inputs: Number of inputs (each 0.1).
+
+    Example:
+        >>> h = train(steps=1, lr=0.5, seed=0)
+        >>> print(f"{h.params['w'][0]:.6f} -> {h.params['w'][1]:.6f}")
+        0.844422 -> 0.838904
+    """
+    neuron = model(inputs, seed=seed)
+
+    def evaluate() -> tuple[Value, dict[str, float]]:
+        error, predicted = loss(neuron)
+        return error, {"predicted": predicted.data}
+
+    return fit(neuron, evaluate, net="neuron", steps=steps, lr=lr, seed=seed, callback=callback)
+
+
+def graph(params: Mapping[str, float]) -> Value:
+    """Build the loss at ``params`` (weights by label), backpropagate, and return the loss.
+
+    The returned graph holds every node's data and gradient, ready to draw.
+
+    Example:
+        >>> root = graph({"w": 0.5})
+        >>> print(f"{root.data:.6f}")  # (sigmoid(0.05) - 0.3)²
+        0.045155
+    """
+    neuron = Neuron.from_weights(
+        list(params.values()), None, activation="sigmoid", weight_labels=list(params)
+    )
+    root, _ = loss(neuron)
+    root.backward()
+    return root
+
+
+def engine_gradient(
+    weights: Sequence[float], inputs: Sequence[float] | None = None, target: float = TARGET
+) -> list[float]:
+    """Return dE/dw for each weight as the engine computes it (the correct chain rule).
+
+    Example:
+        >>> print(f"{engine_gradient([0.5])[0]:.8f}")  # 2 (p - 0.3) p (1 - p) 0.1, p = σ(0.05)
+        0.01061823
+    """
+    neuron = Neuron.from_weights(list(weights), None, activation="sigmoid")
+    error, _ = loss(neuron, inputs, target)
+    return [float(g) for g in gradients(error, neuron.weights)]
+
+
+def tutorial_gradient(
+    weights: Sequence[float], inputs: Sequence[float] | None = None, target: float = TARGET
+) -> list[float]:
+    """Return dE/dw for each weight as tutorial 000's code computes it, slip included.
+
+    The tutorial multiplies g1 = 2 (p - t), g2 = σ(p) (1 - σ(p)) and g3 = x, evaluating the
+    sigmoid derivative at the prediction p instead of at the sum of products.
+
+    Example:
+        >>> print(f"{tutorial_gradient([0.5])[0]:.8f}")  # vs 0.01061823 from the engine
+        0.00995665
+    """
+    xs = inputs_for(len(weights)) if inputs is None else list(inputs)
+    sop = sum(w * x for w, x in zip(weights, xs, strict=True))
+    predicted = _sigmoid(sop)
+    g1 = 2.0 * (predicted - target)
+    g2 = _sigmoid(predicted) * (1.0 - _sigmoid(predicted))  # the slip: should be at sop
+    return [x * g2 * g1 for x in xs]
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))

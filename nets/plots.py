@@ -1,0 +1,198 @@
+r"""The tutorials' figures, redrawn from training histories with matplotlib (headless).
+
+This module owns the PNG plots: the neuron's prediction and error over the iterations for two
+learning rates (tutorial 000's figures), the hidden network's loss curve (tutorial 001), and the
+Celsius fit (true line, untrained and trained predictions) with its loss curve (tutorial 002).
+It trains nothing: it is given ``History`` objects. It does not draw computation graphs (that is
+``autodiff.viz``).
+
+matplotlib is an optional extra (``pip install 'autodiff[plots]'``). It is imported only inside
+these functions, through ``matplotlib.figure.Figure`` with the Agg canvas: no pyplot, no global
+figure state, no display needed.
+
+Example:
+    >>> import pathlib, tempfile
+    >>> from nets import hidden
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = hidden_figure(hidden.train(steps=10), pathlib.Path(folder))
+    ...     print(path.name, path.read_bytes()[:4] == b"\x89PNG")
+    hidden_loss.png True
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Sequence
+from typing import Any
+
+from nets import celsius, neuron
+from nets.training import History
+
+__all__ = [
+    "INSTALL_HINT",
+    "MatplotlibMissingError",
+    "celsius_figures",
+    "hidden_figure",
+    "neuron_figures",
+    "require_matplotlib",
+]
+
+INSTALL_HINT = "pip install 'autodiff[plots]'  (or: python -m pip install matplotlib)"
+"""How to get the optional plotting dependency."""
+
+_DPI = 120
+_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e")
+
+
+class MatplotlibMissingError(RuntimeError):
+    """matplotlib is not installed, so the plots cannot be drawn."""
+
+
+def require_matplotlib() -> None:
+    """Raise ``MatplotlibMissingError`` with the install command if matplotlib is missing.
+
+    Example:
+        >>> require_matplotlib()  # matplotlib is installed in the dev environment
+    """
+    try:
+        import matplotlib  # noqa: F401  # imported only to see whether it is there
+    except ImportError as error:
+        raise MatplotlibMissingError(
+            f"the plots need matplotlib, which is not installed; install it with: {INSTALL_HINT}"
+        ) from error
+
+
+def _figure(ncols: int = 1) -> tuple[Any, list[Any]]:
+    require_matplotlib()
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.4 * ncols if ncols > 1 else 7.0, 4.4), dpi=_DPI)
+    axes = figure.subplots(1, ncols, squeeze=False)[0]
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    return figure, list(axes)
+
+
+def _save(figure: Any, path: pathlib.Path) -> pathlib.Path:
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+    return path
+
+
+def neuron_figures(runs: Sequence[History], out_dir: pathlib.Path) -> list[pathlib.Path]:
+    """Draw tutorial 000's figures: prediction and error over the iterations, one line per run.
+
+    Args:
+        runs: Neuron training histories, typically lr 0.01 and lr 0.5 from the same seed.
+        out_dir: An existing folder; writes ``neuron_prediction.png`` and ``neuron_error.png``.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> runs = [neuron.train(steps=20, lr=lr) for lr in (0.01, 0.5)]
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     print([p.name for p in neuron_figures(runs, pathlib.Path(folder))])
+        ['neuron_prediction.png', 'neuron_error.png']
+    """
+    figure, (ax,) = _figure()
+    for colour, run in zip(_COLOURS, runs, strict=False):
+        ax.plot(run.outputs["predicted"], color=colour, linewidth=1.8, label=f"lr = {run.lr:g}")
+    ax.axhline(neuron.TARGET, color="black", linestyle="--", linewidth=1, label="target 0.3")
+    ax.set_title(f"One sigmoid neuron (x = {neuron.X:g}): prediction over the iterations")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("predicted output")
+    ax.legend()
+    prediction = _save(figure, out_dir / "neuron_prediction.png")
+
+    figure, (ax,) = _figure()
+    for colour, run in zip(_COLOURS, runs, strict=False):
+        ax.plot(run.losses, color=colour, linewidth=1.8, label=f"lr = {run.lr:g}")
+    ax.set_yscale("log")
+    ax.set_title("One sigmoid neuron: squared error (predicted - 0.3)² over the iterations")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("error (log scale)")
+    ax.legend()
+    error = _save(figure, out_dir / "neuron_error.png")
+    return [prediction, error]
+
+
+def hidden_figure(history: History, out_dir: pathlib.Path) -> pathlib.Path:
+    """Draw the hidden-layer network's loss L = ½ (y - t)² over the iterations.
+
+    Args:
+        history: A ``nets.hidden`` training history.
+        out_dir: An existing folder; writes ``hidden_loss.png``.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from nets import hidden
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     print(hidden_figure(hidden.train(steps=3), pathlib.Path(folder)).name)
+        hidden_loss.png
+    """
+    figure, (loss_ax, y_ax) = _figure(2)
+    loss_ax.plot(history.losses, color=_COLOURS[0], linewidth=1.8)
+    loss_ax.set_yscale("log")
+    loss_ax.set_title(f"Loss L = ½ (y - t)², lr = {history.lr:g}")
+    loss_ax.set_xlabel("iteration")
+    loss_ax.set_ylabel("loss (log scale)")
+    y_ax.plot(history.outputs["y"], color=_COLOURS[1], linewidth=1.8, label="output y")
+    y_ax.axhline(0.0, color="black", linestyle="--", linewidth=1, label="target t = 0")
+    y_ax.set_title("Output y = W2·sigmoid(W1·x + b1) + b2, x = 1")
+    y_ax.set_xlabel("iteration")
+    y_ax.set_ylabel("y")
+    y_ax.legend()
+    figure.suptitle(
+        "One hidden unit (tutorial 001), trained from W1 = 0.5, b1 = 0, W2 = -1, b2 = 0"
+    )
+    return _save(figure, out_dir / "hidden_loss.png")
+
+
+def celsius_figures(history: History, out_dir: pathlib.Path) -> list[pathlib.Path]:
+    """Draw tutorial 002's figure (true line, untrained and trained predictions) and the loss.
+
+    Args:
+        history: A ``nets.celsius`` training history.
+        out_dir: An existing folder; writes ``celsius_fit.png`` and ``celsius_loss.png``.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     paths = celsius_figures(celsius.train(steps=5), pathlib.Path(folder))
+        ...     print([p.name for p in paths])
+        ['celsius_fit.png', 'celsius_loss.png']
+    """
+    start, end = history.initial_params, history.final_params
+    figure, (ax,) = _figure()
+    xs = list(celsius.CELSIUS)
+    ax.plot(
+        xs, list(celsius.FAHRENHEIT), color="#1f77b4", linewidth=3, label="true: F = 1.8·C + 32"
+    )
+    ax.plot(
+        xs,
+        celsius.predict(start, xs),
+        color="#d62728",
+        linewidth=1.8,
+        label=f"untrained: {start['weight']:.3f}·C + {start['bias']:.3f}",
+    )
+    ax.plot(
+        xs,
+        celsius.predict(end, xs),
+        color="#2ca02c",
+        linewidth=1.8,
+        linestyle="--",
+        label=f"trained ({history.steps} steps): {end['weight']:.4f}·C + {end['bias']:.4f}",
+    )
+    ax.set_title("Celsius -> Fahrenheit with one weight and one bias")
+    ax.set_xlabel("Celsius")
+    ax.set_ylabel("Fahrenheit")
+    ax.legend(loc="upper left")
+    fit_path = _save(figure, out_dir / "celsius_fit.png")
+
+    figure, (ax,) = _figure()
+    ax.plot(history.losses, color=_COLOURS[0], linewidth=1.8)
+    ax.set_yscale("log")
+    ax.set_title(f"Celsius -> Fahrenheit: mean squared error, lr = {history.lr:g}")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("MSE over 100 samples (log scale)")
+    loss_path = _save(figure, out_dir / "celsius_loss.png")
+    return [fit_path, loss_path]
