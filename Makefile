@@ -46,10 +46,23 @@ docs-images: $(STAMP) dot
 	$(BIN)/python docs/make_images.py
 
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
-bench: $(STAMP)
-	$(BIN)/python bench/run.py
+# The bench has its own environment: its baselines are never dependencies of the package or
+# of `make test`. PyTorch is optional: if it cannot be installed the bench runs without it.
+BENCH_VENV  := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+
+$(BENCH_STAMP): pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e . micrograd==0.1.0
+	$(BENCH_VENV)/bin/python -m pip install --quiet torch==2.13.0 \
+		|| echo "bench: PyTorch 2.13.0 could not be installed; the bench runs without it"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python bench/run.py
 
 clean:
 	rm -rf $(VENV) site out .pytest_cache .mypy_cache .ruff_cache

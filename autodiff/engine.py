@@ -637,10 +637,13 @@ def topological_order(root: Value) -> list[Value]:
             continue
         mark(node)
         op = node._op
+        if op is None:
+            # A leaf has nothing to expand: emit it now rather than push it back under a marker.
+            # Same order; saves two pushes, two pops and a test per input and constant.
+            emit(node)
+            continue
         push(node)
         push(None)
-        if op is None:
-            continue
         # Push parents last-first so the first parent is expanded first.
         arity = op.arity
         if arity == 2:

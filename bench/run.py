@@ -1,0 +1,539 @@
+"""Benchmark autodiff against micrograd 0.1.0 and PyTorch scalar tensors, in one run.
+
+Usage (``make bench`` sets up ``.venv-bench`` and runs this with its Python)::
+
+    python bench/run.py [--quick] [--markdown PATH | --no-markdown] [--engines NAMES]
+
+This script owns the measuring: rounds, the order engines run in, medians, ratios, the targets,
+the printed table and ``docs/performance.md``. The model code it times lives in
+``bench/workloads.py`` and is the same for every engine.
+
+How it measures, and why:
+
+* Each engine runs in its own worker process, so one engine's imports and heap (PyTorch's many
+  Python objects) never slow another's garbage collector, and memory use stays separate.
+* The garbage collector stays on, as users run their training loops. A training step is timed
+  over several consecutive steps and divided, so collections triggered by earlier steps' graphs
+  are paid for, as in a real loop.
+* Rounds alternate the engines (and rotate which goes first), so drift of the machine's speed
+  hits every engine alike; each figure is the median over rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import multiprocessing
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import workloads  # noqa: E402  (bench/ is a folder of scripts, not a package)
+
+ENGINES = ("autodiff", "micrograd", "pytorch")
+CHAIN_SIZES = (10**4, 10**5, 10**6)
+
+
+# ----------------------------------------------------------------------------------------------
+# The worker: one process per engine, answering one command at a time.
+
+
+def _time_steps(step: Callable[[], float], steps: int) -> tuple[float, float]:
+    """Seconds per step over ``steps`` consecutive steps, and the first step's loss."""
+    start = time.perf_counter()
+    first = step()
+    for _ in range(steps - 1):
+        step()
+    return (time.perf_counter() - start) / steps, first
+
+
+def _serve(engine_name: str, connection: Connection) -> None:
+    try:
+        engine = workloads.ENGINE_FACTORIES[engine_name]()
+    except ImportError as error:
+        connection.send(("unavailable", str(error)))
+        return
+    connection.send(("ready", engine.version))
+    while True:
+        command, size = connection.recv()
+        if command == "stop":
+            return
+        if command == "mlp":
+            problem: Any = workloads.mlp_problem(engine)
+        elif command == "celsius":
+            problem = workloads.celsius_problem(engine)
+        if command in ("mlp", "celsius"):
+            gc.collect()  # start each round from the same clean heap
+            connection.send(_time_steps(problem.step, size))
+            del problem
+        elif command == "chain":
+            x, y = workloads.chain(engine, size)
+            gc.collect()
+            start = time.perf_counter()
+            workloads.backward_on_chain(engine, y, size)
+            seconds = time.perf_counter() - start
+            connection.send((seconds, engine.grad(x)))
+            del x, y
+        elif command == "memory":
+            connection.send(workloads.memory_per_node(engine, size))
+        elif command == "nodes":
+            problem = workloads.mlp_problem(engine)
+            connection.send(workloads.count_nodes(problem.loss()))
+        gc.collect()
+
+
+class Worker:
+    """A process that holds one engine and runs workloads on request."""
+
+    def __init__(self, engine_name: str) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.name = engine_name
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(engine_name, child), daemon=True)
+        self.process.start()
+        child.close()
+        status, detail = self.connection.recv()
+        self.available = status == "ready"
+        self.detail = detail  # the version, or why the engine is unavailable
+
+    def ask(self, command: str, size: int = 0) -> Any:
+        self.connection.send((command, size))
+        return self.connection.recv()
+
+    def stop(self) -> None:
+        if self.available:
+            self.connection.send(("stop", 0))
+        self.process.join(timeout=30)
+
+
+# ----------------------------------------------------------------------------------------------
+# The plan: how many rounds, and how many steps per round for each engine.
+
+
+@dataclass(frozen=True)
+class Plan:
+    mlp_rounds: int
+    mlp_steps: dict[str, int]
+    celsius_rounds: int
+    celsius_steps: dict[str, int]
+    chain_rounds: dict[int, int]
+    chain_sizes: dict[str, tuple[int, ...]]
+    memory_nodes: int
+
+
+FULL = Plan(
+    mlp_rounds=7,
+    # micrograd and PyTorch take about a second per MLP step: fewer steps per round for them.
+    mlp_steps={"autodiff": 10, "micrograd": 3, "pytorch": 3},
+    celsius_rounds=11,
+    celsius_steps={"autodiff": 200, "micrograd": 100, "pytorch": 50},
+    chain_rounds={10**4: 11, 10**5: 7, 10**6: 5},
+    # PyTorch builds a scalar chain at a few microseconds a node: 10^6 would take minutes.
+    chain_sizes={"autodiff": CHAIN_SIZES, "micrograd": CHAIN_SIZES, "pytorch": (10**4, 10**5)},
+    memory_nodes=10**5,
+)
+
+QUICK = Plan(
+    mlp_rounds=2,
+    mlp_steps={"autodiff": 2, "micrograd": 1, "pytorch": 1},
+    celsius_rounds=3,
+    celsius_steps={"autodiff": 20, "micrograd": 10, "pytorch": 5},
+    chain_rounds={10**4: 3, 10**5: 3, 10**6: 2},
+    chain_sizes={"autodiff": CHAIN_SIZES, "micrograd": (10**4,), "pytorch": (10**4,)},
+    memory_nodes=10**4,
+)
+
+
+@dataclass
+class Results:
+    versions: dict[str, str] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+    mlp: dict[str, list[float]] = field(default_factory=dict)
+    mlp_loss: dict[str, float] = field(default_factory=dict)
+    mlp_nodes: int = 0
+    celsius: dict[str, list[float]] = field(default_factory=dict)
+    celsius_loss: dict[str, float] = field(default_factory=dict)
+    chain: dict[tuple[str, int], list[float]] = field(default_factory=dict)
+    chain_grad: dict[tuple[str, int], float] = field(default_factory=dict)
+    memory: dict[str, workloads.Memory] = field(default_factory=dict)
+
+
+def _rotate(items: Sequence[Worker], by: int) -> list[Worker]:
+    """The engines in the order they run in round ``by``: each takes a turn at going first."""
+    shift = by % len(items)
+    return [*items[shift:], *items[:shift]]
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+WORKLOADS = ("mlp", "celsius", "chain", "memory")
+
+
+def measure(plan: Plan, workers: Sequence[Worker], chosen: Sequence[str] = WORKLOADS) -> Results:
+    results = Results()
+    for worker in workers:
+        if not worker.available:
+            results.unavailable[worker.name] = worker.detail
+    running = [worker for worker in workers if worker.available]
+    for worker in running:
+        results.versions[worker.name] = worker.detail
+
+    _progress(f"MLP step: {plan.mlp_rounds} rounds")
+    for round_index in range(plan.mlp_rounds if "mlp" in chosen else 0):
+        for worker in _rotate(running, round_index):
+            seconds, loss = worker.ask("mlp", plan.mlp_steps[worker.name])
+            results.mlp.setdefault(worker.name, []).append(seconds)
+            results.mlp_loss[worker.name] = loss
+    if results.mlp:
+        results.mlp_nodes = running[0].ask("nodes")  # running[0] is autodiff
+
+    _progress(f"tutorial 002 step: {plan.celsius_rounds} rounds")
+    for round_index in range(plan.celsius_rounds if "celsius" in chosen else 0):
+        for worker in _rotate(running, round_index):
+            seconds, loss = worker.ask("celsius", plan.celsius_steps[worker.name])
+            results.celsius.setdefault(worker.name, []).append(seconds)
+            results.celsius_loss[worker.name] = loss
+
+    for size, rounds in plan.chain_rounds.items() if "chain" in chosen else ():
+        _progress(f"chain backward at {size:,} nodes: {rounds} rounds")
+        for round_index in range(rounds):
+            for worker in _rotate(running, round_index):
+                if size not in plan.chain_sizes[worker.name]:
+                    continue
+                seconds, grad = worker.ask("chain", size)
+                results.chain.setdefault((worker.name, size), []).append(seconds)
+                results.chain_grad[(worker.name, size)] = grad
+
+    _progress(f"memory per node: a chain of {plan.memory_nodes:,} nodes")
+    for worker in running if "memory" in chosen else ():
+        if worker.name != "pytorch":  # tracemalloc cannot see PyTorch's C++ allocations
+            results.memory[worker.name] = worker.ask("memory", plan.memory_nodes)
+    return results
+
+
+# ----------------------------------------------------------------------------------------------
+# Reporting.
+
+
+def _seconds(value: float) -> str:
+    if value >= 1.0:
+        return f"{value:.2f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.1f} ms"
+    return f"{value * 1e6:.0f} µs"
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str
+    figure: float
+    limit: float
+    at_least: bool  # True: figure >= limit is met; False: figure <= limit is met
+
+    @property
+    def met(self) -> bool | None:
+        if self.figure != self.figure:  # NaN: the baseline did not run
+            return None
+        return self.figure >= self.limit if self.at_least else self.figure <= self.limit
+
+
+def _median(values: list[float] | None) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def build_report(results: Results) -> tuple[list[list[str]], list[Target], list[str]]:
+    """The table rows (first row the header), the targets and notes for both outputs."""
+    baselines = [name for name in ENGINES[1:] if name in results.versions]
+    header = ["workload", *[n for n in ENGINES if n in results.versions]]
+    header += [f"autodiff vs {name}" for name in baselines]
+    rows = [header]
+
+    def speed_row(label: str, medians: dict[str, float]) -> None:
+        if "autodiff" not in medians:
+            return  # the workload was not chosen
+        row = [label]
+        for name in header[1 : 1 + len(results.versions)]:
+            value = medians.get(name, float("nan"))
+            row.append(_seconds(value) if value == value else "not run")
+        for name in baselines:
+            ratio = medians.get(name, float("nan")) / medians["autodiff"]
+            row.append(f"{ratio:.1f}x faster" if ratio == ratio else "–")
+        rows.append(row)
+
+    mlp = {name: _median(times) for name, times in results.mlp.items()}
+    celsius = {name: _median(times) for name, times in results.celsius.items()}
+    speed_row(f"MLP 2-16-16-1 training step ({results.mlp_nodes:,} nodes)", mlp)
+    speed_row("tutorial 002 training step (100 samples)", celsius)
+    chain: dict[int, dict[str, float]] = {}
+    for (name, size), times in results.chain.items():
+        chain.setdefault(size, {})[name] = _median(times)
+    for size in sorted(chain):
+        speed_row(f"chain backward, {size:,} nodes", chain[size])
+
+    for label, attribute in (("built", "built"), ("after backward", "after_backward")):
+        if "autodiff" not in results.memory:
+            break
+        row = [f"memory per node, {label} (bytes)"]
+        for name in header[1 : 1 + len(results.versions)]:
+            memory = results.memory.get(name)
+            row.append(f"{getattr(memory, attribute):.0f}" if memory else "not measured")
+        for name in baselines:
+            memory = results.memory.get(name)
+            if memory and "autodiff" in results.memory:
+                ours = getattr(results.memory["autodiff"], attribute)
+                row.append(f"{ours / getattr(memory, attribute):.2f}x the bytes")
+            else:
+                row.append("–")
+        rows.append(row)
+
+    nan = float("nan")
+    ad_mlp, ad_celsius = mlp.get("autodiff", nan), celsius.get("autodiff", nan)
+    memory_ratio = nan
+    if "micrograd" in results.memory and "autodiff" in results.memory:
+        memory_ratio = (
+            results.memory["autodiff"].after_backward / results.memory["micrograd"].after_backward
+        )
+    growth = chain.get(10**6, {}).get("autodiff", nan) / chain.get(10**5, {}).get("autodiff", nan)
+    targets = [
+        Target(
+            "MLP step >= 12x faster than micrograd", mlp.get("micrograd", nan) / ad_mlp, 12, True
+        ),
+        Target(
+            "tutorial 002 step >= 5x faster than micrograd",
+            celsius.get("micrograd", nan) / ad_celsius,
+            5,
+            True,
+        ),
+        Target(
+            "tutorial 002 step >= 10x faster than PyTorch scalar tensors",
+            celsius.get("pytorch", nan) / ad_celsius,
+            10,
+            True,
+        ),
+        Target(
+            "memory per node <= 1/5 of micrograd's (after backward, the larger)",
+            memory_ratio,
+            0.2,
+            False,
+        ),
+        Target("chain backward at 10^6 nodes <= 11x the time at 10^5", growth, 11, False),
+    ]
+
+    notes = _notes(results)
+    return rows, targets, notes
+
+
+def _notes(results: Results) -> list[str]:
+    notes = []
+    for name, why in results.unavailable.items():
+        notes.append(f"{name} is not installed here ({why}): its columns are left out.")
+    reference = results.mlp_loss.get("autodiff")
+    if reference is not None:
+        same = all(
+            abs(loss - reference) <= 1e-9 * abs(reference) for loss in results.mlp_loss.values()
+        )
+        agree = "agree" if same else "DISAGREE"
+        notes.append(
+            f"Same model code on every engine: first-step MLP losses {agree} "
+            f"({', '.join(f'{n} {v:.12f}' for n, v in results.mlp_loss.items())})."
+        )
+    wrong = [
+        f"{name} at {size:,}"
+        for (name, size), grad in results.chain_grad.items()
+        if abs(grad - workloads.chain_gradient(size)[1]) > 1e-9 * abs(grad)
+    ]
+    if results.chain_grad:
+        checked = "DISAGREE: " + ", ".join(wrong) if wrong else "agree"
+        notes.append(f"Chain gradients dy/dx {checked} with the hand-written recurrence.")
+    return notes
+
+
+def _verdict(target: Target) -> str:
+    met = target.met
+    return "not run" if met is None else "met" if met else "NOT MET"
+
+
+def _figure(target: Target) -> str:
+    if target.figure != target.figure:
+        return "–"
+    return f"{target.figure:.2f}" if not target.at_least else f"{target.figure:.1f}x"
+
+
+def format_text(rows: list[list[str]], targets: list[Target], notes: list[str]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [
+            cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)
+        ]
+        lines.append("  ".join(cells))
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append("")
+    lines.append("Targets:")
+    for target in targets:
+        lines.append(f"  [{_verdict(target):>7}]  {target.text}: {_figure(target)}")
+    met = [t.met for t in targets]
+    lines.append("")
+    if all(m is True for m in met):
+        lines.append("All targets met.")
+    else:
+        missed = sum(1 for m in met if m is not True)
+        lines.append(f"{missed} of {len(met)} targets NOT MET or not run: see above.")
+    lines.extend(f"Note: {note}" for note in notes)
+    return "\n".join(lines)
+
+
+def machine_info() -> list[str]:
+    return [
+        f"Python {platform.python_version()} ({platform.python_implementation()})",
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+        f"processor: {platform.processor() or 'unknown'}",
+    ]
+
+
+def format_markdown(
+    rows: list[list[str]],
+    targets: list[Target],
+    notes: list[str],
+    results: Results,
+    plan: Plan,
+    elapsed: float,
+) -> str:
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(cells) + " |"
+
+    versions = ", ".join(f"{name} {version}" for name, version in results.versions.items())
+    out = [
+        "# Performance",
+        "",
+        "How fast autodiff is against [micrograd](https://github.com/karpathy/micrograd) 0.1.0",
+        "and PyTorch scalar tensors, measured side by side in one run of `make bench`. Every",
+        "engine runs the same model code (`bench/workloads.py`); only how it makes a parameter,",
+        "reads a gradient and updates differs.",
+        "",
+        "## Results",
+        "",
+        line(rows[0]),
+        line(["---"] + ["---:"] * (len(rows[0]) - 1)),
+        *[line(row) for row in rows[1:]],
+        "",
+        "## Targets",
+        "",
+        "| target | measured | verdict |",
+        "| --- | ---: | --- |",
+        *[f"| {t.text} | {_figure(t)} | {_verdict(t)} |" for t in targets],
+        "",
+    ]
+    if notes:
+        out += [*[f"- {note}" for note in notes], ""]
+    out += [
+        "## How it is measured",
+        "",
+        "- **MLP**: micrograd's demo: an MLP 2-16-16-1 with ReLU on 100 two-moons points, "
+        "max-margin loss `relu(1 - y * score)` averaged, plus `1e-4 * sum(p * p)`; one step is "
+        "forward, zero gradients, backward and update. Steps per round: "
+        + ", ".join(f"{n} {s}" for n, s in plan.mlp_steps.items())
+        + f"; {plan.mlp_rounds} rounds (fewer steps for the slow engines to keep the run short).",
+        "- **Tutorial 002**: one neuron `F = w * C + b` on Celsius -50..49, mean squared error, "
+        "backward, update. Steps per round: "
+        + ", ".join(f"{n} {s}" for n, s in plan.celsius_steps.items())
+        + f"; {plan.celsius_rounds} rounds.",
+        "- **Chain**: `y = y + x`, `y = y * x`, ... for N operations on one leaf; the time of "
+        "`backward()` alone (the topological walk and the chain rule), the graph built "
+        "beforehand. micrograd's backward is recursive: the bench raises its recursion limit. "
+        "PyTorch is not run at 10^6 nodes: building the chain alone takes minutes.",
+        "- **Memory**: tracemalloc's traced bytes for the same chain of "
+        f"{plan.memory_nodes:,} operations, divided by the number of operations: once built, "
+        "once more after backward (gradients stored). PyTorch's tensors live in C++ memory "
+        "that tracemalloc cannot see, so it has no memory figure.",
+        "- The garbage collector is on, as users run it; a step's time is the mean over "
+        "consecutive steps, so collections caused by earlier graphs are paid. Each engine runs "
+        "in its own process; rounds alternate engines and rotate which goes first; every "
+        "figure is the median over rounds. Ratios are baseline time / autodiff time.",
+        "",
+        "## Reproduce",
+        "",
+        "```sh",
+        "make bench",
+        "```",
+        "",
+        "This makes its own environment, `.venv-bench`, with the project, micrograd 0.1.0 and",
+        "PyTorch 2.13.0 (CPU) when it can be installed; none of them is a dependency of the",
+        f"package. The whole run took {elapsed / 60:.1f} minutes on:",
+        "",
+        *[f"- {info}" for info in machine_info()],
+        f"- engines: {versions}",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py", description="Benchmark autodiff against micrograd and PyTorch."
+    )
+    parser.add_argument("--quick", action="store_true", help="few rounds, small sizes (a check)")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        default=ROOT / "docs" / "performance.md",
+        help="where to write the markdown table (default: docs/performance.md)",
+    )
+    parser.add_argument("--no-markdown", action="store_true", help="print only")
+    parser.add_argument(
+        "--workloads",
+        default=",".join(WORKLOADS),
+        help=f"comma-separated subset of {','.join(WORKLOADS)} (default: all)",
+    )
+    args = parser.parse_args(argv)
+    chosen = args.workloads.split(",")
+    unknown = sorted(set(chosen) - set(WORKLOADS))
+    if unknown:
+        parser.error(f"unknown workload(s): {', '.join(unknown)}")
+    plan = QUICK if args.quick else FULL
+
+    started = time.perf_counter()
+    workers = [Worker(name) for name in ENGINES]
+    if not workers[0].available:
+        print(f"bench: autodiff cannot be imported: {workers[0].detail}", file=sys.stderr)
+        return 1
+    try:
+        results = measure(plan, workers, chosen)
+    finally:
+        for worker in workers:
+            worker.stop()
+    elapsed = time.perf_counter() - started
+
+    rows, targets, notes = build_report(results)
+    print()
+    print(f"autodiff benchmark ({'quick' if args.quick else 'full'} run, {elapsed:.0f} s)")
+    print("; ".join(machine_info()))
+    print("engines: " + ", ".join(f"{n} {v}" for n, v in results.versions.items()))
+    print()
+    print(format_text(rows, targets, notes))
+    if not args.no_markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(
+            format_markdown(rows, targets, notes, results, plan, elapsed), encoding="utf-8"
+        )
+        print(f"\nWrote {args.markdown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Smoke tests for the benchmark workloads (bench/workloads.py), on autodiff only, untimed."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+
+def _load_workloads() -> ModuleType:
+    # bench/ is a folder of scripts, not a package: load the module from its path.
+    path = Path(__file__).resolve().parent.parent / "bench" / "workloads.py"
+    spec = importlib.util.spec_from_file_location("bench_workloads", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look the module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+workloads = _load_workloads()
+
+
+@pytest.fixture
+def engine():
+    return workloads.autodiff_engine()
+
+
+def test_mlp_step_returns_a_finite_loss_and_lowers_it(engine):
+    """A tiny MLP step returns a finite float loss, and a few steps lower it."""
+    problem = workloads.mlp_problem(engine, points=8, sizes=(2, 4, 1), seed=3)
+    first = problem.step()
+    later = [problem.step() for _ in range(20)]
+    assert isinstance(first, float)
+    assert math.isfinite(first)
+    assert later[-1] < first
+
+
+def test_mlp_gradient_matches_central_differences(engine):
+    """The backward gradient of the MLP loss matches central differences for every parameter."""
+    problem = workloads.mlp_problem(engine, points=6, sizes=(2, 3, 1), seed=5)
+    loss = problem.loss()
+    loss.backward()
+    h = 1e-6
+    for p in problem.params:
+        saved = p.data
+        p.data = saved + h
+        up = problem.loss().data
+        p.data = saved - h
+        down = problem.loss().data
+        p.data = saved
+        assert p.grad == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-7)
+
+
+def test_make_moons_is_seeded_and_balanced():
+    """The moons data depend only on the seed and hold as many -1 labels as +1 labels."""
+    xs, ys = workloads.make_moons(10, seed=7)
+    assert workloads.make_moons(10, seed=7) == (xs, ys)
+    assert len(xs) == 10
+    assert ys.count(-1.0) == ys.count(1.0) == 5
+
+
+def test_celsius_step_matches_hand_gradient(engine):
+    """Tutorial 002's step: loss and gradients equal the closed forms for MSE of w*C + b."""
+    problem = workloads.celsius_problem(engine, samples=4)
+    w, b = problem.weight.data, problem.bias.data
+    cs = [-50.0, -49.0, -48.0, -47.0]
+    errors = [w * c + b - (c * 9 / 5 + 32) for c in cs]
+    # L = mean(e^2), dL/dw = mean(2 e c), dL/db = mean(2 e).
+    expected_loss = sum(e * e for e in errors) / 4
+    expected_dw = sum(2 * e * c for e, c in zip(errors, cs, strict=True)) / 4
+    expected_db = sum(2 * e for e in errors) / 4
+    loss = problem.step()
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    assert problem.weight.grad == pytest.approx(expected_dw, rel=1e-12)
+    assert problem.bias.grad == pytest.approx(expected_db, rel=1e-12)
+    assert problem.weight.data == pytest.approx(w - problem.lr * expected_dw, rel=1e-12)
+
+
+def test_chain_backward_matches_the_recurrence(engine):
+    """Backward over a short chain gives the value and dy/dx of the hand-written recurrence."""
+    x, y = workloads.chain(engine, 7)
+    workloads.backward_on_chain(engine, y, 7)
+    # By hand: y = 1, 0.5, 1, 0.5, 1, 0.5, 1 and dy/dx = 2, 2, 3, 2.5, 3.5, 2.75, 3.75.
+    assert y.data == 1.0
+    assert x.grad == pytest.approx(3.75, rel=1e-12)
+    assert workloads.chain_gradient(7) == pytest.approx((1.0, 3.75), rel=1e-12)
+    assert workloads.count_nodes(y) == 8
+
+
+def test_memory_per_node_is_positive_and_grows_after_backward(engine):
+    """Memory per node of a small chain is a sane positive size that backward does not shrink."""
+    memory = workloads.memory_per_node(engine, 2_000)
+    assert 50 < memory.built < 1_000
+    assert memory.after_backward >= memory.built
