@@ -11,7 +11,7 @@ costs nothing outside the context: the engine only calls the observer while one 
 Example:
     >>> from autodiff import Value
     >>> with detect_anomaly():  # doctest: +ELLIPSIS
-    ...     Value(1e308) * 10
+    ...     Value(1e308) * Value(10.0)
     Traceback (most recent call last):
     ...
     FloatingPointError: anomaly: mul produced inf from (1e+308, 10.0), created at ...
@@ -75,7 +75,12 @@ class _AnomalyObserver:
         self.locations[node] = location
         if not math.isfinite(node.data):
             parents = node.parents
-            inputs = ", ".join(repr(parent.data) for parent in parents)
+            # The operands as the user wrote them: the inputs' data, then any number the node
+            # carries (the 10 in ``x * 10``, the 2 in ``x ** 2``).
+            operands = [parent.data for parent in parents]
+            if node.constant is not None:
+                operands.append(node.constant)
+            inputs = ", ".join(repr(operand) for operand in operands)
             hint = (
                 "; an input was already not finite (made outside detect_anomaly, or given as data)"
                 if not all(math.isfinite(parent.data) for parent in parents)
@@ -120,7 +125,7 @@ def detect_anomaly() -> Iterator[None]:
         ...     difference = big * 10 - big * 10
         Traceback (most recent call last):
         ...
-        FloatingPointError: anomaly: mul produced inf from (1e+308, 10.0), created at ...
+        FloatingPointError: anomaly: mul_const produced inf from (1e+308, 10.0), created at ...
         >>> with detect_anomaly():  # doctest: +ELLIPSIS
         ...     root = Value(0.0, label="x").sqrt()
         ...     root.backward()

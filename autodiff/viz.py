@@ -11,32 +11,47 @@ every number it shows is a node's ``data``/``grad`` or a local derivative from
 How a picture reads:
 
 * Each ``Value`` is a box showing its label (when set), ``data`` and ``grad``; each operation
-  is its own small oval with its symbol (``+``, ``*``, ``σ``, ``**2``; a custom op shows its
+  is its own small oval with its symbol (``+``, ``*``, ``σ``; a custom op shows its
   ``symbol``, by default its name). Edges run from the inputs through
   the oval to the result, so the arrows follow the forward pass.
+* A plain number in ``+``, ``-``, ``*``, ``/`` or ``**`` is no box: the engine keeps it on the
+  node (``Value.constant``) and the oval shows it as the code reads: ``x + 32`` is ``+ 32``,
+  ``x - 3`` is ``- 3`` (never ``+ -3``), ``0.5 * x`` is ``* 0.5``, ``x / 4`` is ``* 0.25``,
+  ``-x`` is ``-`` but ``x * -1`` is ``* -1``, ``x ** 2`` is ``**2``. ``1 - x`` is ``-`` then
+  ``+ 1``, ``10 / x`` is ``**-1`` then ``* 10``. These numbers are written with ``:g`` (at most
+  six significant digits: ``0.5``, ``32``, ``1e-08``), never with ``number_format``: that option
+  is for computed data and grads, and ``.4f`` would show ``32.0000`` or turn ``1e-8`` into
+  ``0.0000``. ``to_text`` writes them the same way, as the row's last argument.
 * Box colours tell kinds of node apart (``legend=True`` draws the key): an *input* (blue) is a
   leaf the user made; a *parameter* (green) is such a leaf holding a non-zero gradient; a
-  *constant* (grey) is a leaf the engine made from a plain number (``Value.is_constant``, the
-  2 in ``2 * x``); *interior* nodes are white and the *output* (the root) is orange.
+  *constant* (grey) is a leaf the engine made from a plain number that no op can carry
+  (``Value.is_constant``: the 2 in ``2 ** x``, a number given to a custom op); *interior* nodes
+  are white and the *output* (the root) is orange.
   The engine has no ``requires_grad`` flag, so "parameter" is defined by the gradient: a leaf
   is drawn as a parameter once backward has given it a non-zero ``grad``. Before backward every
   user leaf is an input; after it, a leaf the output does not depend on stays an input.
+  The key lists only what the picture holds: the "constant" row appears only when a constant
+  leaf is drawn, and an oval carrying a number is shown as an example when there is one.
 * ``edge_derivatives=True`` writes on each input -> oval edge the local derivative
   d result / d input, so the chain rule can be read off the picture: a node's ``grad`` is the
   sum, over the edges leaving it, of the result's ``grad`` times the number on the edge.
 * ``highlight=`` paints the paths from the given nodes to the root in red.
 * Node ids are positions in ``autodiff.topological_order(root)`` (``n3`` and its oval
   ``op3``), never ``id()``, so the same graph built twice gives byte-identical DOT. ``to_text``
-  uses the same ``n3`` names.
+  uses the same ``n3`` names (and uses them for a label that reads as a number, so that
+  ``mul_const(w, 2)`` always means the number 2).
 * Any label text is shown literally: labels are Graphviz HTML-like labels in which ``&``, ``<``,
   ``>`` and quotes are HTML-escaped, backslashes are doubled (Graphviz expands ``\N`` and
   friends even there), a newline starts a new line and other control characters appear as
   ``\xNN``.
-* Wide sums: ``sum(terms)`` builds a chain of ``+`` nodes, one per term, whose partial sums are
-  unlabelled, used once and all carry the same gradient as the whole sum (d sum / d partial =
-  1). A chain of at least ``FOLD_SUM_TERMS`` (8) terms is therefore drawn as a single
-  ``Σ`` oval with one edge per term and the term count, instead of a staircase as long as the
-  sum; a labelled or reused partial sum, or one passed in ``highlight``, is never hidden.
+* Wide sums: ``sum(values)`` builds ``0 + v0`` (an ``add_const`` node) and then one ``+`` node
+  per further value; the partial sums are unlabelled, used once and all carry the same gradient
+  as the whole sum (d sum / d partial = 1). A chain of ``+`` and ``+ number`` nodes with at least
+  ``FOLD_SUM_TERMS`` (8) Value terms is therefore drawn as a single ``Σ`` oval with one edge
+  per Value term and their count (``sum`` of 100 Values: 100 terms), instead of a staircase as
+  long as the sum. The numbers the chain adds are not lost: their total is written in the oval
+  (``Σ + 5`` for ``sum(values, 5.0)``) unless it is zero, as ``sum``'s starting 0 is. A
+  labelled or reused partial sum, or one passed in ``highlight``, is never hidden.
   Shorter sums, ``to_text`` and ``backward_steps`` show every node. An op with many inputs
   (a custom n-ary op) is one oval with one edge per input, which Graphviz stacks in a column.
 * Large graphs: above ``max_nodes`` Values (default 500) ``draw`` raises ValueError instead of
@@ -47,14 +62,17 @@ Example:
     >>> from autodiff import Value
     >>> from autodiff.viz import draw, to_text
     >>> w = Value(0.5, label="w")
-    >>> loss = (w * 2.0) ** 2
+    >>> loss = (w * 2.0 + 1.0) ** 2
     >>> loss.label = "loss"
     >>> loss.backward()
     >>> print(to_text(loss))
-    w    = parameter   data=0.5000  grad=4.0000
-    n1   = constant    data=2.0000  grad=1.0000
-    n2   = mul(w, n1)  data=1.0000  grad=2.0000
-    loss = pow(n2, 2)  data=1.0000  grad=1.0000
+    w    = parameter         data=0.5000  grad=8.0000
+    n1   = mul_const(w, 2)   data=1.0000  grad=4.0000
+    n2   = add_const(n1, 1)  data=2.0000  grad=4.0000
+    loss = pow(n2, 2)        data=4.0000  grad=1.0000
+    >>> import re
+    >>> re.findall(r"op\d+ \[label=<([^>]*)>", draw(loss).source)  # the ovals, inputs first
+    ['* 2', '+ 1', '**2']
     >>> "digraph" in draw(loss).source
     True
 """
@@ -62,6 +80,7 @@ Example:
 from __future__ import annotations
 
 import html
+import math
 import os
 import pathlib
 import re
@@ -90,6 +109,10 @@ Highlight = Union[Value, Iterable[Value], None]
 """What ``highlight=`` accepts: one Value, several, or None."""
 
 _RANKDIRS: Final = ("LR", "TB")
+# Rows whose node carries a plain number (``Value.constant``) that the oval and to_text show.
+_CONSTANT_ROWS: Final = ("pow", "add_const", "mul_const")
+# Rows a folded sum is made of: a + between two Values, or a Value plus a number.
+_SUM_ROWS: Final = ("add", "add_const")
 _FORMATS: Final = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 _PNG_DPI: Final = "150"
 
@@ -179,12 +202,42 @@ def _grad_float(node: Value) -> float:
     return float(grad.data) if isinstance(grad, Value) else float(grad)
 
 
+def _constant_text(c: float) -> str:
+    """A number the user wrote into an expression, as written: ``:g`` (``0.5``, ``32``, ``1e-08``).
+
+    Constants are not computed results, so ``number_format`` (meant for data and grad) does not
+    apply: ``.4f`` would show ``32.0000`` and turn ``1e-8`` into ``0.0000``.
+    """
+    return f"{c:g}"
+
+
+def _offset_text(c: float) -> str:
+    """``+ c`` for a number added to a node, as a learner writes it: ``+ 32``, ``- 3``, ``- 0``.
+
+    A negative number reads as a subtraction; the sign bit decides, so ``y - 0.0`` (stored as
+    ``add_const`` with -0.0) reads ``- 0``, as it was written.
+    """
+    if math.copysign(1.0, c) < 0.0:
+        return f"- {_constant_text(-c)}"
+    return f"+ {_constant_text(c)}"
+
+
 def _symbol(node: Value) -> str:
-    """The op's display symbol: ``**2`` for pow, the table symbol, or the op's name."""
+    """The op's display symbol, with its number for a row that carries one (see module docs).
+
+    ``**2`` for pow, ``+ 32`` / ``- 3`` for add_const, ``* 0.5`` / ``* -1`` for mul_const,
+    else the table symbol, or a custom op's symbol or name.
+    """
     name = node.op
     assert name is not None
-    if name == "pow":
-        return f"**{node.constant:g}"
+    if name in _CONSTANT_ROWS:
+        constant = node.constant
+        assert constant is not None  # these rows always carry their number
+        if name == "pow":
+            return f"**{_constant_text(constant)}"
+        if name == "add_const":
+            return _offset_text(constant)
+        return f"* {_constant_text(constant)}"
     row = OPS.get(name)
     if row is not None:
         return row.symbol
@@ -299,12 +352,18 @@ def _kind(node: Value, is_root: bool, grad: float) -> str:
 
 def _fold_sums(
     order: Sequence[Value], index: Mapping[Value, int], keep: set[int]
-) -> tuple[set[int], dict[int, list[int]]]:
+) -> tuple[set[int], dict[int, tuple[list[int], float]]]:
     """Hidden partial sums and, for each folded sum, its terms (see the module docstring).
 
+    A sum is a group of ``add`` and ``add_const`` nodes: ``sum(values)`` makes ``0 + v0``
+    (``add_const``) and then one ``add`` per further value. A member is absorbed into the node
+    that uses it when it is unlabelled, used once, not highlighted and used by another sum node.
+
     Returns:
-        The indices of the ``+`` nodes drawn inside another, and for each ``+`` node that
-        absorbs them the indices of all its terms in order (duplicates kept).
+        The indices of the sum nodes drawn inside another, and for each sum node that absorbs
+        them (when its group has at least ``FOLD_SUM_TERMS`` Value terms) the indices of all its
+        Value terms in order (duplicates kept) and the total of the numbers its ``add_const``
+        nodes add (0.0 for a plain ``sum``), so no operand is lost from the picture.
     """
     uses = [0] * len(order)
     consumer = [-1] * len(order)
@@ -317,37 +376,54 @@ def _fold_sums(
     def absorbable(j: int) -> bool:
         node = order[j]
         return (
-            node.op == "add"
+            node.op in _SUM_ROWS
             and uses[j] == 1
             and not node.label
             and j not in keep
-            and order[consumer[j]].op == "add"
+            and order[consumer[j]].op in _SUM_ROWS
         )
 
     hidden: set[int] = set()
-    terms: dict[int, list[int]] = {}
-    # Group heads are + nodes that are not themselves absorbed; walk each group iteratively.
+    folded: dict[int, tuple[list[int], float]] = {}
+    # Group heads are sum nodes that are not themselves absorbed; walk each group iteratively.
     for i, node in enumerate(order):
-        if node.op != "add" or absorbable(i):
+        if node.op not in _SUM_ROWS or absorbable(i):
             continue
         members: list[int] = []
         found: list[int] = []
+        numbers = [node.constant] if node.op == "add_const" else []
         stack = [index[p] for p in reversed(node.parents)]
         while stack:
             j = stack.pop()
             if absorbable(j):
                 members.append(j)
-                stack.extend(index[p] for p in reversed(order[j].parents))
+                member = order[j]
+                if member.op == "add_const":
+                    numbers.append(member.constant)
+                stack.extend(index[p] for p in reversed(member.parents))
             else:
                 found.append(j)
         if len(found) >= FOLD_SUM_TERMS:
             hidden.update(members)
-            terms[i] = found
-    return hidden, terms
+            folded[i] = (found, math.fsum(c for c in numbers if c is not None))
+    return hidden, folded
+
+
+def _reads_as_number(label: str) -> bool:
+    """True for a label such as ``2`` or ``0.5``, which would look like a carried number."""
+    try:
+        float(label)
+    except ValueError:
+        return False
+    return True
 
 
 def _text_names(order: Sequence[Value]) -> list[str]:
-    """Names for ``to_text``: the label, or ``n<i>`` (with the label) when it is ambiguous."""
+    """Names for ``to_text``: the label, or ``n<i>`` (with the label) when it is ambiguous.
+
+    Ambiguous: shared with another node, spelled like another node's ``n<i>``, or reading as a
+    number (``mul_const(w, 2)`` must mean the number 2, never a node labelled "2").
+    """
     counts: dict[str, int] = {}
     for node in order:
         counts[node.label] = counts.get(node.label, 0) + 1
@@ -355,7 +431,7 @@ def _text_names(order: Sequence[Value]) -> list[str]:
     names = []
     for i, node in enumerate(order):
         label = node.label
-        if label and counts[label] == 1 and label not in taken:
+        if label and counts[label] == 1 and label not in taken and not _reads_as_number(label):
             names.append(_plain(label))
         elif label:
             names.append(f"n{i}[{_plain(label)}]")
@@ -436,6 +512,7 @@ def _build(
         graph.attr(label=f"<{_html(title)}>", labelloc="t", fontsize="14")
 
     kinds_seen: list[str] = []
+    carried: str | None = None  # the first oval showing a number (x * 0.5), for the legend
     for i, node in enumerate(order):
         if i in hidden:
             continue
@@ -458,14 +535,18 @@ def _build(
         # The op's oval, its inputs, and the edge to its result.
         op_id = f"op{i}"
         if i in folded:
-            inputs = [(j, 1.0) for j in folded[i]]  # d sum / d term = 1 for every term
-            count = len(inputs)
-            op_label = f'<Σ<BR/><FONT POINT-SIZE="8">{count} terms</FONT>>'
+            terms, offset = folded[i]
+            inputs = [(j, 1.0) for j in terms]  # d sum / d term = 1 for every term
+            head = "Σ" if offset == 0.0 else f"Σ {_html(_offset_text(offset))}"
+            op_label = f'<{head}<BR/><FONT POINT-SIZE="8">{len(terms)} terms</FONT>>'
         else:
             parents = node.parents
             derivatives = partials(node) if edge_derivatives else (0.0,) * len(parents)
             inputs = [(index[p], d) for p, d in zip(parents, derivatives, strict=True)]
-            op_label = f"<{_html(_symbol(node))}>"
+            symbol = _symbol(node)
+            if carried is None and node.op in ("add_const", "mul_const"):
+                carried = symbol
+            op_label = f"<{_html(symbol)}>"
         op_attrs = {
             "shape": "ellipse",
             "style": "filled",
@@ -497,18 +578,23 @@ def _build(
         graph.edge(op_id, f"n{i}", **out_attrs)
 
     if legend:
-        _add_legend(graph, kinds_seen, edge_derivatives, bool(starts), current is not None)
+        _add_legend(graph, kinds_seen, carried, edge_derivatives, bool(starts), current is not None)
     return graph
 
 
 def _add_legend(
     graph: graphviz.Digraph,
     kinds: Sequence[str],
+    carried: str | None,
     edge_derivatives: bool,
     highlighted: bool,
     stepping: bool,
 ) -> None:
-    """Add the key: one node holding a table of swatches, so it stays compact in any layout."""
+    """Add the key: one node holding a table of swatches, so it stays compact in any layout.
+
+    Only what the picture contains is explained: the kinds of box drawn (so "constant" appears
+    only when a constant leaf does) and, when an oval carries a number, that oval as an example.
+    """
     swatch = '<TD WIDTH="26" HEIGHT="16" BORDER="1" {}></TD>'
     rows = [
         (swatch.format(f'BGCOLOR="{_FILL[kind]}" COLOR="{_LINE}"'), _LEGEND_TEXT[kind])
@@ -520,6 +606,9 @@ def _add_legend(
             "operation (+, *, σ, ...)",
         )
     )
+    if carried is not None:
+        oval = f'<TD BORDER="1" STYLE="rounded" BGCOLOR="{_OP_FILL}" COLOR="{_LINE}">{{}}</TD>'
+        rows.append((oval.format(_html(carried)), f"operation with its number: x {carried}"))
     if edge_derivatives:
         rows.append(
             (
@@ -597,7 +686,34 @@ def draw(
             n0 -> op1 [label=<3.0000> fontcolor="#1f4e9c"]
             op1 -> n1
     """
-    where = "draw"
+    return _draw(
+        "draw",
+        root,
+        rankdir=rankdir,
+        show_grad=show_grad,
+        number_format=number_format,
+        edge_derivatives=edge_derivatives,
+        highlight=highlight,
+        max_nodes=max_nodes,
+        legend=legend,
+        title=title,
+    )
+
+
+def _draw(
+    where: str,
+    root: Value,
+    *,
+    rankdir: str,
+    show_grad: bool,
+    number_format: str,
+    edge_derivatives: bool,
+    highlight: Highlight,
+    max_nodes: int,
+    legend: bool,
+    title: str | None,
+) -> graphviz.Digraph:
+    """``draw`` for ``draw`` and ``render``: errors name ``where``, the function the user called."""
     _check_options(where, rankdir, number_format, max_nodes, title)
     _check_size(_check_root(root, where), max_nodes, where)
     return _build(
@@ -670,21 +786,17 @@ def render(
             f"{where}: cannot tell the format from the suffix {target.suffix!r} of "
             f"{str(target)!r}; use one of {', '.join(_FORMATS)}"
         )
-    _check_options(where, rankdir, number_format, max_nodes, title)
-    _check_size(_check_root(root, where), max_nodes, where)
-    graph = _build(
+    graph = _draw(
+        where,
         root,
         rankdir=rankdir,
         show_grad=show_grad,
         number_format=number_format,
         edge_derivatives=edge_derivatives,
         highlight=highlight,
+        max_nodes=max_nodes,
         legend=legend,
         title=title,
-        grads=None,
-        current=None,
-        fold=True,
-        where=where,
     )
     output_format = _FORMATS[suffix]
     if output_format == "dot":
@@ -707,9 +819,11 @@ def to_text(root: Value, number_format: str = ".4f") -> str:
     """The graph of ``root`` as text: one line per node, inputs first, ``root`` last.
 
     Each line reads ``name = op(parents)  data=...  grad=...``; a leaf's "op" is its kind
-    (input, parameter or constant, as in the drawings). A node's name is its label, or
-    ``n<i>`` (its position in the topological order, as in ``draw``) when it has none or
-    its label is shared with another node. Needs no Graphviz at all.
+    (input, parameter or constant, as in the drawings). A row that carries a number (pow,
+    add_const, mul_const) lists it last, written with ``:g``: ``x - 3`` is ``add_const(x, -3)``,
+    ``0.5 * x`` is ``mul_const(x, 0.5)``. A node's name is its label, or ``n<i>`` (its position
+    in the topological order, as in ``draw``) when it has none, its label is shared with another
+    node or reads as a number. Needs no Graphviz at all.
 
     Args:
         root: The output node.
@@ -742,8 +856,8 @@ def to_text(root: Value, number_format: str = ".4f") -> str:
             rhs = _kind(node, False, _grad_float(node))
         else:
             args = [names[index[p]] for p in node.parents]
-            if node.op == "pow":
-                args.append(f"{node.constant:g}")
+            if node.op in _CONSTANT_ROWS and node.constant is not None:
+                args.append(_constant_text(node.constant))  # the number the row carries
             rhs = f"{node.op}({', '.join(args)})"
         heads.append((names[i], rhs))
     name_width = max(len(n) for n, _ in heads)
@@ -808,9 +922,9 @@ def backward_steps(
         >>> y = x * 2.0
         >>> steps = list(backward_steps(y))
         >>> len(steps), x.grad
-        (3, 0.0)
+        (2, 0.0)
         >>> [line.strip() for line in steps[-1].source.splitlines() if "label=<step" in line]
-        ['fontsize=14 label=<step 3 of 3: x receives grad 2.0000> labelloc=t']
+        ['fontsize=14 label=<step 2 of 2: x receives grad 2.0000> labelloc=t']
     """
     where = "backward_steps"
     _check_options(where, rankdir, number_format, max_nodes, title)

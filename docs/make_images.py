@@ -109,6 +109,13 @@ def draw_options(out: Path) -> list[Path]:
         render(o, out / "draw-title.svg", title="o = tanh(x1*w1 + x2*w2 + b)"),
     ]
 
+    # Numbers ride in the ovals; only the base of 2 ** x needs a constant leaf.
+    x = Value(3.0, label="x")
+    y = 0.5 * (x - 1) ** 2 + 2**x
+    y.label = "y"
+    y.backward()
+    written.append(render(y, out / "draw-numbers.svg", legend=True))
+
     # A wide sum is folded into one node.
     xs = [Value(float(k), label=f"x{k}") for k in range(1, 11)]
     total = sum(x * x for x in xs)

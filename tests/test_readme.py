@@ -16,7 +16,7 @@ def _blocks(language: str) -> list[str]:
 
 
 def test_quickstart_prints_the_documented_output() -> None:
-    """The quickstart's printed lines equal the README's text block, which holds tutorial 001's numbers."""
+    """The quickstart prints the README's text block, which holds tutorial 001's numbers."""
     (code,) = _blocks("python")
     (expected,) = _blocks("text")[:1]
     out = io.StringIO()

@@ -21,7 +21,9 @@ import pytest
 from autodiff import Value
 
 # Every kind of step a program may contain: each op-table row, plus the composite and reflected
-# forms with a plain number (radd: c + x, rsub: c - x, rmul: c * x, rdiv: c / x, rpow: c ** x).
+# forms with a plain number (radd: c + x, rsub: c - x, rmul: c * x, rdiv: c / x, rpow: c ** x;
+# add_number: x + c, sub_number: x - c, mul_number: x * c, div_number: x / c). A number next to
+# a Value in + or * makes the engine's add_const / mul_const rows, so those are reached here.
 KINDS: tuple[str, ...] = (
     "add",
     "sub",
@@ -40,6 +42,14 @@ KINDS: tuple[str, ...] = (
     "rmul",
     "rdiv",
     "rpow",
+    "add_number",
+    "sub_number",
+    "mul_number",
+    "div_number",
+)
+# The kinds whose step carries one of NUMBERS.
+NUMBER_KINDS: frozenset[str] = frozenset(
+    {"radd", "rsub", "rmul", "rdiv", "rpow", "add_number", "sub_number", "mul_number", "div_number"}
 )
 EXPONENTS: tuple[float, ...] = (2.0, 3.0, -1.0, -2.0, 0.5, 1.5, -0.5, 1.0, 0.0)
 NUMBERS: tuple[float, ...] = (0.5, 2.0, -1.5, 3.0)
@@ -104,6 +114,10 @@ def run_step(step: Step, nodes: Sequence[Any], functions: dict[str, Callable[[An
         "rmul": lambda: c * x,
         "rdiv": lambda: c / x,
         "rpow": lambda: c**x,
+        "add_number": lambda: x + c,
+        "sub_number": lambda: x - c,
+        "mul_number": lambda: x * c,
+        "div_number": lambda: x / c,
     }
     return binary[kind]()
 
@@ -167,7 +181,7 @@ def generate(
         constant = 0.0
         if kind == "pow":
             constant = pick(EXPONENTS)
-        elif kind.startswith("r") and kind != "relu":
+        elif kind in NUMBER_KINDS:
             constant = pick(NUMBERS)
             if kind == "rpow":
                 constant = abs(constant)  # a negative base raises ValueError by design

@@ -52,9 +52,38 @@ def test_inf_minus_inf_is_caught() -> None:
 
 
 def test_nan_input_is_caught() -> None:
-    """An operation producing NaN from a NaN input raises, naming add."""
-    with pytest.raises(FloatingPointError, match="add produced nan"), detect_anomaly():
+    """NaN + 1.0 (the number rides on an add_const node) raises, naming add_const."""
+    with pytest.raises(FloatingPointError, match="add_const produced nan"), detect_anomaly():
         Value(math.nan) + 1.0
+
+
+def test_nan_input_to_a_binary_add_is_caught() -> None:
+    """NaN + Value(1.0) is a binary add, and the message names add and both inputs."""
+    message = r"add produced nan from \(nan, 1\.0\)"
+    with pytest.raises(FloatingPointError, match=message), detect_anomaly():
+        Value(math.nan) + Value(1.0)
+
+
+def test_failed_backward_leaves_no_marks_and_restores_leaves() -> None:
+    """After anomaly mode stops backward mid-way, leaves hold their old grads and no node a mark.
+
+    In y = sqrt(x) + w * w at x = 0, w = 4 backward first sends 2w = 8 into w through the
+    product, then meets sqrt's infinite slope and raises. x held 2.5 and w held 0.0 before, and
+    must hold exactly that again. A later backward of m + x (m = w * w, shared with y) adds
+    dw = 2w = 8 and dx = 1 on top.
+    """
+    x, w = Value(0.0, label="x"), Value(4.0, label="w")
+    x.grad = 2.5
+    m = w * w
+    y = x.sqrt() + m
+    with pytest.raises(FloatingPointError, match="backward of pow sent inf"), detect_anomaly():
+        y.backward()
+    for node in engine.topological_order(y):
+        assert node.grad is not engine._EXPANDED
+        assert node.grad is not engine._EMITTED
+    assert (x.grad, w.grad) == (2.5, 0.0)
+    (m + x).backward()
+    assert (x.grad, w.grad) == (3.5, 8.0)
 
 
 def test_backward_infinity_names_the_op_and_where_it_was_created() -> None:

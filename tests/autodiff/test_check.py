@@ -18,6 +18,10 @@ from autodiff import OPS, GradcheckError, Value, define_op, gradcheck, gradgradc
 _OP_CASES: list[tuple[str, Callable[..., Any], tuple[float, ...]]] = [
     ("add", lambda x, y: x + y, (0.7, -1.3)),
     ("mul", lambda x, y: x * y, (0.7, -1.3)),
+    ("add_const", lambda x: x + 2.5, (0.7,)),
+    ("add_const", lambda x: 1 - x, (-0.4,)),
+    ("mul_const", lambda x: 3 * x, (0.7,)),
+    ("mul_const", lambda x: x / 4, (-1.1,)),
     ("neg", lambda x: -x, (0.4,)),
     ("pow", lambda x: x**3, (1.3,)),
     ("pow", lambda x: x**0.5, (2.0,)),
@@ -35,6 +39,16 @@ _OP_CASES: list[tuple[str, Callable[..., Any], tuple[float, ...]]] = [
 def test_op_cases_cover_every_row_of_the_table() -> None:
     """Every op-table row has a gradcheck case, so a new row cannot go unchecked."""
     assert {name for name, _, _ in _OP_CASES} == set(OPS)
+
+
+@pytest.mark.parametrize(
+    ("name", "function", "point"), _OP_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(_OP_CASES)]
+)
+def test_each_case_ends_in_the_row_it_is_named_after(
+    name: str, function: Callable[..., Any], point: tuple[float, ...]
+) -> None:
+    """A case's output node comes from its named row, so the coverage test above means something."""
+    assert function(*(Value(x) for x in point)).op == name
 
 
 @pytest.mark.parametrize(

@@ -39,10 +39,19 @@ class Row:
         self.points = points
 
 
-# The last number of a ``pow`` point is its constant exponent, not a Value.
+# The last number of a point of a row that carries a constant (``CARRIES_A_CONSTANT``) is that
+# constant (pow's exponent, the c of x + c and x * c), given as a plain number, not a Value.
 ROWS: dict[str, Row] = {
     "add": Row(lambda x, y: x + y, lambda x, y: x + y, [(0.7, -1.3), (2.0, 5.5)]),
     "mul": Row(lambda x, y: x * y, lambda x, y: x * y, [(0.7, -1.3), (-2.5, -0.4)]),
+    "add_const": Row(
+        lambda x, c: x + c, lambda x, c: x + c, [(0.7, 2.5), (-1.3, -4.0), (2.0, 0.0)]
+    ),
+    "mul_const": Row(
+        lambda x, c: x * c,
+        lambda x, c: x * c,
+        [(0.7, 3.0), (-1.3, -0.25), (2.0, 0.0), (1.1, 1e6)],
+    ),
     "neg": Row(lambda x: -x, lambda x: -x, [(0.7,), (-3.1,)]),
     "pow": Row(
         lambda x, c: x**c,
@@ -69,9 +78,12 @@ ROWS: dict[str, Row] = {
 CASES = [(name, point) for name in sorted(OPS) if name in ROWS for point in ROWS[name].points]
 
 
+CARRIES_A_CONSTANT = frozenset({"pow", "add_const", "mul_const"})
+
+
 def variables(name: str, point: tuple[float, ...]) -> int:
-    """How many of the point's numbers are differentiable inputs (pow's exponent is not)."""
-    return len(point) - 1 if name == "pow" else len(point)
+    """How many of the point's numbers are differentiable inputs (a carried constant is not)."""
+    return len(point) - 1 if name in CARRIES_A_CONSTANT else len(point)
 
 
 def build_at(name: str, point: tuple[float, ...]) -> tuple[Value, list[Value]]:
@@ -96,8 +108,10 @@ def test_no_test_points_for_rows_that_do_not_exist() -> None:
 @pytest.mark.parametrize(("name", "point"), CASES)
 def test_forward_matches_reference(name: str, point: tuple[float, ...]) -> None:
     """The node's data equals the math-module reference, and the node comes from this row."""
-    node, _ = build_at(name, point)
+    node, leaves = build_at(name, point)
     assert node.op == name
+    assert node.parents == tuple(leaves)
+    assert node.constant == (point[-1] if name in CARRIES_A_CONSTANT else None)
     assert node.data == pytest.approx(ROWS[name].reference(*point), rel=1e-14, abs=1e-300)
 
 

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from autodiff import Value, enable_grad, is_grad_enabled, no_grad
+from autodiff import Value, detect_anomaly, enable_grad, engine, is_grad_enabled, no_grad
 
 TIMEOUT = 10.0  # seconds; only reached if a thread deadlocks, never in a passing run
 
@@ -79,7 +79,7 @@ def test_nesting_enable_grad_inside_no_grad() -> None:
             assert is_grad_enabled()
         after = x * 2
         assert not is_grad_enabled()
-    assert [n.op for n in (outer, inner, innermost, after)] == [None, "mul", None, None]
+    assert [n.op for n in (outer, inner, innermost, after)] == [None, "mul_const", None, None]
     assert is_grad_enabled()
 
 
@@ -94,7 +94,7 @@ def test_enable_grad_decorator_inside_no_grad() -> None:
     with no_grad():
         y = double(x)
     y.backward()
-    assert (y.op, x.grad) == ("mul", 2.0)
+    assert (y.op, x.grad) == ("mul_const", 2.0)
 
 
 def test_decorated_function_may_recurse() -> None:
@@ -137,7 +137,7 @@ def test_no_grad_in_one_thread_does_not_stop_another() -> None:
         t.join(TIMEOUT)
     assert a_inside.is_set()
     assert b_done.is_set()
-    assert results == {"a": None, "a_enabled": False, "b": ("mul", 3.0, True)}
+    assert results == {"a": None, "a_enabled": False, "b": ("mul_const", 3.0, True)}
 
 
 def test_new_thread_records_even_when_the_main_thread_does_not() -> None:
@@ -152,7 +152,7 @@ def test_new_thread_records_even_when_the_main_thread_does_not() -> None:
         worker.start()
         worker.join(TIMEOUT)
         assert not is_grad_enabled()
-    assert seen == [(True, "add")]
+    assert seen == [(True, "add_const")]
 
 
 def test_decorated_function_in_two_threads_at_once() -> None:
@@ -180,4 +180,72 @@ def test_decorated_function_in_two_threads_at_once() -> None:
         t.start()
     for t in threads:
         t.join(TIMEOUT)
-    assert results == {"first": None, "second": None, "first_after": "mul"}
+    assert results == {"first": None, "second": None, "first_after": "mul_const"}
+
+
+def test_special_thread_count_returns_to_zero_after_threads_leave_no_grad() -> None:
+    """Four threads inside (nested) no_grad count once each; after they leave, all is fast again.
+
+    While they wait inside, ``_all_fast`` is False, so every thread reads its own mode: the main
+    thread still records, and a worker's enable_grad region records too. One worker leaves by
+    an exception, which must restore its mode all the same.
+    """
+    assert (engine._special_threads, engine._all_fast) == (0, True)
+    workers = 4
+    inside = threading.Barrier(workers + 1, timeout=TIMEOUT)
+    release = threading.Event()
+    recorded: dict[int, object] = {}
+
+    def work(k: int) -> None:
+        try:
+            # Nested no_grad in one thread: it still counts as one special thread.
+            with no_grad(), no_grad():
+                with enable_grad():
+                    recorded[k] = (Value(1.0) * Value(2.0)).op
+                inside.wait()
+                release.wait(TIMEOUT)
+                if k == 0:
+                    raise RuntimeError("leaving no_grad by an exception")
+        except RuntimeError:
+            pass
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(workers)]
+    for t in threads:
+        t.start()
+    inside.wait()
+    during = (engine._special_threads, engine._all_fast, (Value(1.0) * Value(2.0)).op)
+    release.set()
+    for t in threads:
+        t.join(TIMEOUT)
+    assert during == (workers, False, "mul")
+    assert recorded == dict.fromkeys(range(workers), "mul")
+    assert (engine._special_threads, engine._all_fast) == (0, True)
+
+
+def test_special_thread_count_covers_anomaly_mode_and_many_rounds() -> None:
+    """Threads entering no_grad and detect_anomaly over and over leave the count at zero."""
+    rounds = 50
+    seen: dict[int, list[object]] = {}
+
+    def work(k: int) -> None:
+        ops: list[object] = []
+        for _ in range(rounds):
+            if k % 2:
+                with no_grad():
+                    ops.append((Value(1.0) + 1.0).op)
+            else:
+                with detect_anomaly(), no_grad():
+                    ops.append((Value(1.0) + 1.0).op)
+                with detect_anomaly():
+                    ops.append((Value(1.0) + 1.0).op)
+        seen[k] = ops
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT)
+    for k in range(6):
+        assert seen[k] == ([None] * rounds if k % 2 else [None, "add_const"] * rounds), k
+    assert (engine._special_threads, engine._all_fast) == (0, True)
+    assert (Value(1.0) + 1.0).op == "add_const"

@@ -210,13 +210,31 @@ def test_partials_are_the_local_derivatives() -> None:
 
 
 def test_constant_leaf_gets_its_gradient() -> None:
-    """In f = 2*x at x = 5 the engine-made constant 2 is a leaf whose gradient is x = 5."""
-    x = Value(5.0)
-    f = 2 * x
+    """In f = 2**x at x = 3 the engine-made base 2 is a leaf with gradient x 2^(x-1) = 12."""
+    x = Value(3.0)
+    f = 2**x
     f.backward()
     two = f.parents[0]
     assert two.is_constant
     assert two.data == 2.0
-    assert two.grad == 5.0
-    assert x.grad == 2.0
+    assert two.grad == 12.0
+    assert x.grad == pytest.approx(8.0 * math.log(2.0), rel=1e-15)  # 2^x log 2
     assert not x.is_constant
+
+
+def test_a_number_in_a_product_rides_on_the_node() -> None:
+    """In f = 2*x at x = 5 the 2 is the node's constant, not a leaf: df/dx = 2, parents (x,)."""
+    x = Value(5.0)
+    f = 2 * x
+    f.backward()
+    assert (f.op, f.parents, f.constant, f.data) == ("mul_const", (x,), 2.0, 10.0)
+    assert x.grad == 2.0
+
+
+def test_numbers_in_sums_and_products_with_a_non_unit_seed() -> None:
+    """f = 3 - 2x/4 + x at x = 1.5 with seed 2.5: f = 3.75 and df/dx = 2.5 (1 - 1/2) = 1.25."""
+    x = Value(1.5)
+    f = 3 - 2 * x / 4 + x
+    f.backward(2.5)
+    assert f.data == 3.75
+    assert x.grad == 1.25

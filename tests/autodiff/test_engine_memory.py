@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from autodiff import Value, gradients, no_grad, topological_order
+from autodiff import Value, define_op, gradients, no_grad, topological_order
 
 
 def count_values() -> int:
@@ -55,6 +55,13 @@ def second_order() -> None:
     first.backward()
 
 
+def constant_leaves() -> None:
+    """Graphs that still make constant leaves (a number base, a custom op given a number)."""
+    x = Value(0.5)
+    y = (2**x + define_op("twice", lambda v: 2 * v, lambda out, v: (2.0,))(3.0) * x).tanh()
+    y.backward()
+
+
 def deep_chain() -> None:
     """A 200 000-node chain, backpropagated."""
     x = Value(1.0)
@@ -64,7 +71,7 @@ def deep_chain() -> None:
     y.backward()
 
 
-@pytest.mark.parametrize("build", [small_network, second_order, deep_chain])
+@pytest.mark.parametrize("build", [small_network, second_order, constant_leaves, deep_chain])
 @pytest.mark.usefixtures("collector_off")
 def test_dropped_graph_is_freed_without_the_cycle_collector(build: Callable[[], None]) -> None:
     """After building and differentiating a graph, no Value outlives its last reference."""
@@ -79,6 +86,6 @@ def test_the_count_sees_a_kept_graph() -> None:
     baseline = count_values()
     x = Value(1.0)
     kept = (x * 2 + 1).tanh()
-    assert count_values() == baseline + 6  # x, the constants 2 and 1, mul, add, tanh
+    assert count_values() == baseline + 4  # x, mul_const, add_const, tanh: numbers ride along
     del kept, x
     assert count_values() == baseline

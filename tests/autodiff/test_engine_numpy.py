@@ -149,6 +149,26 @@ def test_numpy_scalars_as_operands(build: object, data: float, grad: float) -> N
     assert x.grad == pytest.approx(grad, rel=1e-15)
 
 
+@pytest.mark.parametrize(
+    ("build", "op", "constant"),
+    [
+        (lambda v: v * numpy.float32(0.5), "mul_const", 0.5),
+        (lambda v: numpy.float64(2.0) * v, "mul_const", 2.0),
+        (lambda v: v + numpy.int64(3), "add_const", 3.0),
+        (lambda v: v - numpy.float64(2.0), "add_const", -2.0),
+        (lambda v: v / numpy.float32(4.0), "mul_const", 0.25),
+    ],
+)
+def test_numpy_scalars_ride_on_the_node_as_python_floats(
+    build: object, op: str, constant: float
+) -> None:
+    """A numpy scalar in + or * becomes the add_const / mul_const constant, as a Python float."""
+    x = Value(3.0)
+    out = build(x)  # type: ignore[operator]
+    assert (out.op, out.parents, out.constant) == (op, (x,), constant)
+    assert type(out.constant) is float
+
+
 # Tutorial 000's helpers, copied verbatim from ../shared/seeds/000_*.txt.
 def sigmoid(sop):  # type: ignore[no-untyped-def]
     return 1.0 / (1 + numpy.exp(-1 * sop))

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from autodiff import Value
+from autodiff import OPS, Value, topological_order
 
 torch = pytest.importorskip("torch")
 
@@ -67,6 +67,18 @@ def test_every_step_kind_was_compared(kit: Any) -> None:
             program = kit.generate(rng.choice, rng.uniform, 3, rng.randint(1, 30), SATURATION)
             seen.update(step.kind for step in program.steps)
     assert seen == set(kit.KINDS)
+
+
+def test_every_op_row_was_compared(kit: Any) -> None:
+    """The graphs of those programs contain a node of every op-table row (add_const included)."""
+    seen: set[str | None] = set()
+    for seed in range(8):
+        rng = random.Random(seed)
+        for _ in range(PROGRAMS_PER_SEED // 10):
+            program = kit.generate(rng.choice, rng.uniform, 3, rng.randint(1, 30), SATURATION)
+            out = kit.run(program, [Value(x) for x in program.inputs], kit.VALUE_FUNCTIONS)
+            seen.update(node.op for node in topological_order(out))
+    assert seen - {None} == set(OPS)
 
 
 def test_tutorial_001_matches_torch_in_float64() -> None:

@@ -17,6 +17,7 @@ import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -69,24 +70,24 @@ def tutorial() -> tuple[Value, dict[str, Value]]:
 
 
 # Tutorial 001's topological order, derived by hand from the DFS (first parent first):
-# L = mul(0.5, pow(add(y, neg(t)))) visits the constant 0.5 first, then W2*a, then W1*x ...
+# L = mul_const(pow(add(y, neg(t)), 2), 0.5) carries its 0.5 on the node (no constant leaf), so
+# the walk goes L -> pow -> add -> y -> W2*a and W2 comes first, then W1*x ...
 TUTORIAL_IDS = {
-    "0.5": 0,
-    "W2": 1,
-    "W1": 2,
-    "x": 3,
-    "W1*x": 4,
-    "b1": 5,
-    "z": 6,
-    "a": 7,
-    "W2*a": 8,
-    "b2": 9,
-    "y": 10,
-    "t": 11,
-    "-t": 12,
-    "y-t": 13,
-    "(y-t)**2": 14,
-    "L": 15,
+    "W2": 0,
+    "W1": 1,
+    "x": 2,
+    "W1*x": 3,
+    "b1": 4,
+    "z": 5,
+    "a": 6,
+    "W2*a": 7,
+    "b2": 8,
+    "y": 9,
+    "t": 10,
+    "-t": 11,
+    "y-t": 12,
+    "(y-t)**2": 13,
+    "L": 14,
 }
 
 
@@ -127,7 +128,11 @@ def test_golden_mul_after_backward() -> None:
 
 
 def test_golden_top_to_bottom_with_every_option() -> None:
-    """y = 2 * x**2 at x = 3, TB, no grads, derivatives (9, 2, 6), x highlighted, titled, keyed."""
+    """y = 2 * x**2 at x = 3, TB, no grads, derivatives 2x = 6 and 2, x highlighted, keyed.
+
+    2 * x**2 is pow then mul_const: the 2 is written in the oval ('* 2'), there is no constant
+    box, and the legend shows that oval as its example of an operation with a number.
+    """
     x = Value(3.0, label="x")
     y = 2 * x**2
     source = draw(
@@ -144,6 +149,20 @@ def test_golden_top_to_bottom_with_every_option() -> None:
     assert source == expected
 
 
+def test_golden_constant_leaf() -> None:
+    """y = 2 ** x at x = 3 keeps a grey constant box for the 2 and a 'constant' legend row.
+
+    A number base of a Value exponent has no row to ride on (pow_value), so it is a leaf.
+    d y/d base = x * 2**(x-1) = 12 and d y/d x = 2**3 * ln 2 = 5.5452 (both on the edges).
+    """
+    x = Value(3.0, label="x")
+    y = 2**x
+    y.label = "y"
+    y.backward()
+    expected = (GOLDEN / "pow_value_constant_leaf.dot").read_text(encoding="utf-8")
+    assert draw(y, edge_derivatives=True, legend=True).source == expected
+
+
 # ----------------------------------------------------------------------------------------------
 # Determinism.
 
@@ -158,10 +177,10 @@ def test_same_graph_built_twice_gives_identical_dot() -> None:
         sources.append(draw(loss, highlight=[nodes["W1"], nodes["b2"]], **options).source)
     assert sources[0] == sources[1]
     ids = set(re.findall(r"^\s*(\w+) \[", sources[0], flags=re.MULTILINE))
-    # 16 value boxes, 9 ovals (one per non-leaf), the legend: positions, never id().
-    ovals = {f"op{i}" for i in (4, 6, 7, 8, 10, 12, 13, 14, 15)}
+    # 15 value boxes, 9 ovals (one per non-leaf), the legend: positions, never id().
+    ovals = {f"op{i}" for i in (3, 5, 6, 7, 9, 11, 12, 13, 14)}
     defaults = {"graph", "node", "edge"}
-    assert ids == {f"n{i}" for i in range(16)} | ovals | {"legend"} | defaults
+    assert ids == {f"n{i}" for i in range(15)} | ovals | {"legend"} | defaults
 
 
 def test_dot_is_identical_across_processes() -> None:
@@ -188,17 +207,22 @@ def test_dot_is_identical_across_processes() -> None:
 
 
 def test_kinds_are_coloured_before_and_after_backward() -> None:
-    """Leaves are inputs before backward and parameters after; 0.5 is a constant; L the output."""
+    """Leaves are inputs before backward and parameters after; z is interior, L the output.
+
+    The 0.5 in L = 0.5 * (y - t)**2 rides on L's node, so no box is grey and the legend has
+    no "constant" row.
+    """
     loss, _ = tutorial()
     ids = TUTORIAL_IDS
     before = draw(loss).source
     assert FILL["input"] in node_line(before, f"n{ids['W1']}")
     loss.backward()
-    after = draw(loss).source
+    after = draw(loss, legend=True).source
     assert FILL["parameter"] in node_line(after, f"n{ids['W1']}")
-    assert FILL["constant"] in node_line(after, f"n{ids['0.5']}")
     assert FILL["interior"] in node_line(after, f"n{ids['z']}")
     assert FILL["output"] in node_line(after, f"n{ids['L']}")
+    assert FILL["constant"] not in after
+    assert "constant (a plain number)" not in after
 
 
 def test_leaf_with_zero_gradient_stays_an_input() -> None:
@@ -207,9 +231,10 @@ def test_leaf_with_zero_gradient_stays_an_input() -> None:
     y = x + 0 * u
     y.backward()
     source = draw(y).source
-    # Order: x (n0), constant 0 (n1), u (n2), 0*u (n3), y (n4).
+    # Order: x (n0), u (n1), 0*u (n2, '* 0'), y (n3).
     assert FILL["parameter"] in node_line(source, "n0")
-    assert FILL["input"] in node_line(source, "n2")
+    assert FILL["input"] in node_line(source, "n1")
+    assert "op2 [label=<* 0>" in source
 
 
 def test_tutorial_boxes_show_the_tutorials_numbers() -> None:
@@ -236,11 +261,11 @@ def test_tutorial_boxes_show_the_tutorials_numbers() -> None:
 
 
 def test_ovals_show_op_symbols() -> None:
-    """The tutorial's ovals read *, +, σ, *, +, -, +, **2, * in topological order."""
+    """The tutorial's ovals read *, +, σ, *, +, -, +, **2, * 0.5 in topological order."""
     loss, _ = tutorial()
     source = draw(loss).source
     labels = re.findall(r"^\s*op\d+ \[label=<([^>]*)>", source, flags=re.MULTILINE)
-    assert labels == ["*", "+", "σ", "*", "+", "-", "+", "**2", "*"]
+    assert labels == ["*", "+", "σ", "*", "+", "-", "+", "**2", "* 0.5"]
 
 
 def test_pow_symbol_shows_the_exponent() -> None:
@@ -248,6 +273,58 @@ def test_pow_symbol_shows_the_exponent() -> None:
     x = Value(4.0)
     assert "[label=<**0.5>" in draw(x**0.5).source
     assert "[label=<**-1>" in draw(1 / x).source
+
+
+@pytest.mark.parametrize(
+    ("build", "ovals"),
+    [
+        (lambda x: x + 32, ["+ 32"]),
+        (lambda x: 32 + x, ["+ 32"]),
+        (lambda x: x - 3.0, ["- 3"]),
+        (lambda x: x + -3, ["- 3"]),
+        (lambda x: 0.5 * x, ["* 0.5"]),
+        (lambda x: x * -1, ["* -1"]),
+        (lambda x: -x, ["-"]),
+        (lambda x: x / 4, ["* 0.25"]),
+        (lambda x: 1 - x, ["-", "+ 1"]),
+        (lambda x: 10 / x, ["**-1", "* 10"]),
+        (lambda x: x * 1.8 + 32, ["* 1.8", "+ 32"]),
+        (lambda x: x * 1e-8, ["* 1e-08"]),
+    ],
+)
+def test_oval_shows_the_number_its_op_carries(
+    build: Callable[[Value], Value], ovals: list[str]
+) -> None:
+    """A number in + - * / reads in the oval as in the code: '+ 32', '- 3', '* 0.5', '* -1'."""
+    source = draw(build(Value(2.0))).source
+    assert re.findall(r"^\s*op\d+ \[label=<([^>]*)>", source, flags=re.MULTILINE) == ovals
+
+
+def test_carried_numbers_ignore_number_format() -> None:
+    """Carried numbers are written with :g: '.2e' changes data (5.00e-01), never '* 0.5'."""
+    x = Value(1.0)
+    source = draw(x * 0.5, number_format=".2e").source
+    assert "op1 [label=<* 0.5>" in source
+    assert "data</FONT> 5.00e-01<" in source
+
+
+def test_subtracting_a_plain_zero_reads_minus_zero() -> None:
+    """y - 0.0 is add_const with -0.0: drawn '- 0' and listed add_const(y, -0), as written."""
+    y = Value(2.0, label="y")
+    diff = y - 0.0
+    assert "op1 [label=<- 0>" in draw(diff).source
+    assert to_text(diff).splitlines()[1].startswith("n1 = add_const(y, -0)  data=2.0000")
+
+
+def test_legend_shows_an_oval_with_its_number_only_when_there_is_one() -> None:
+    """The key's example is the first carried-number oval ('* 0.5' in 0.5 * x), else absent."""
+    x = Value(3.0, label="x")
+    row = (
+        '<TR><TD BORDER="1" STYLE="rounded" BGCOLOR="#efe6f7" COLOR="#4d4d4d">* 0.5</TD>'
+        '<TD ALIGN="LEFT">operation with its number: x * 0.5</TD></TR>'
+    )
+    assert row in draw(0.5 * x, legend=True).source
+    assert "operation with its number" not in draw(x * x, legend=True).source
 
 
 def test_custom_op_shows_its_symbol_or_its_name() -> None:
@@ -272,8 +349,8 @@ def test_number_format_applies_everywhere() -> None:
     loss, _ = tutorial()
     loss.backward()
     source = draw(loss, number_format=".8f").source
-    assert "data</FONT> 0.62245933<" in node_line(source, "n7")
-    assert "grad</FONT> 0.14628025<" in node_line(source, "n2")
+    assert "data</FONT> 0.62245933<" in node_line(source, f"n{TUTORIAL_IDS['a']}")
+    assert "grad</FONT> 0.14628025<" in node_line(source, f"n{TUTORIAL_IDS['W1']}")
 
 
 def test_negative_zero_is_shown_without_sign() -> None:
@@ -288,7 +365,8 @@ def test_edge_derivatives_are_the_local_derivatives() -> None:
     """Edge labels on the tutorial graph are the hand-derived local derivatives.
 
     d(W2*a)/da = W2 = -1, d(W2*a)/dW2 = a = 0.6225, da/dz = a(1-a) = 0.2350,
-    d(u**2)/du = 2u = 2(-0.62245933) = -1.2449, d(0.5*p)/d0.5 = p = 0.3875, d(-t)/dt = -1.
+    d(u**2)/du = 2u = 2(-0.62245933) = -1.2449, d(0.5*p)/dp = 0.5 (the carried number),
+    d(-t)/dt = -1, d(W1*x)/dx = W1 = 0.5.
     """
     loss, _ = tutorial()
     edges = edge_lines(draw(loss, edge_derivatives=True).source)
@@ -304,10 +382,23 @@ def test_edge_derivatives_are_the_local_derivatives() -> None:
     assert label("W2", "W2*a") == "0.6225"
     assert label("z", "a") == "0.2350"
     assert label("y-t", "(y-t)**2") == "-1.2449"
-    assert label("0.5", "L") == "0.3875"
     assert label("(y-t)**2", "L") == "0.5000"
+    assert label("y", "y-t") == "1.0000"
     assert label("t", "-t") == "-1.0000"
     assert label("x", "W1*x") == "0.5000"
+
+
+def test_edge_of_a_carried_number_op_is_its_local_derivative() -> None:
+    """x * -2.5 labels its edge -2.5000 (d(x*c)/dx = c); x + 7 labels it 1.0000 (d(x+c)/dx = 1).
+
+    Both agree with autodiff.partials, the engine's own local derivatives.
+    """
+    x = Value(4.0)
+    scaled, shifted = x * -2.5, x + 7
+    for node, expected in ((scaled, "-2.5000"), (shifted, "1.0000")):
+        (attrs,) = edge_lines(draw(node, edge_derivatives=True).source)["n0 -> op1"]
+        assert attrs == f'[label=<{expected}> fontcolor="#1f4e9c"]'
+        assert f"{autodiff.partials(node)[0]:.4f}" == expected
 
 
 def test_reused_operand_gets_one_edge_per_use() -> None:
@@ -322,20 +413,20 @@ def test_reused_operand_gets_one_edge_per_use() -> None:
 
 
 def test_highlight_marks_exactly_the_path_to_the_root() -> None:
-    """highlight=W1 marks W1 -> * -> + (z) -> σ -> * -> + (y) -> + -> **2 -> * (L), 16 edges."""
+    """highlight=W1 marks W1 -> * -> + (z) -> σ -> * -> + (y) -> + -> **2 -> * 0.5 (L), 16 edges."""
     loss, nodes = tutorial()
     source = draw(loss, highlight=nodes["W1"]).source
     marked = {
         key for key, attrs in edge_lines(source).items() if any(HIGHLIGHT in a for a in attrs)
     }
-    chain = [2, 4, 6, 7, 8, 10, 13, 14, 15]  # W1 and each node after it on the path
+    chain = [1, 3, 5, 6, 7, 9, 12, 13, 14]  # W1 and each node after it on the path
     expected = {f"n{chain[0]} -> op{chain[1]}"}
     for here, after in itertools.pairwise(chain[1:]):
         expected |= {f"op{here} -> n{here}", f"n{here} -> op{after}"}
-    expected.add("op15 -> n15")
+    expected.add("op14 -> n14")
     assert marked == expected
     assert len(expected) == 16
-    boxes = {f"n{i}" for i in range(16) if HIGHLIGHT in node_line(source, f"n{i}")}
+    boxes = {f"n{i}" for i in range(15) if HIGHLIGHT in node_line(source, f"n{i}")}
     assert boxes == {f"n{i}" for i in chain}
 
 
@@ -346,15 +437,15 @@ def test_highlight_accepts_several_values_and_a_generator() -> None:
     marked = {
         key for key, attrs in edge_lines(source).items() if any(HIGHLIGHT in a for a in attrs)
     }
-    assert {"n11 -> op12", "op12 -> n12", "n12 -> op13", "n2 -> op4"} <= marked
-    assert "n1 -> op8" not in marked  # W2 is on neither path
+    assert {"n10 -> op11", "op11 -> n11", "n11 -> op12", "n1 -> op3"} <= marked
+    assert "n0 -> op7" not in marked  # W2 is on neither path
 
 
 def test_highlighting_the_root_marks_no_edge() -> None:
     """The root alone is a path of length zero: its box is marked, no edge is."""
     loss, _ = tutorial()
     source = draw(loss, highlight=loss).source
-    assert HIGHLIGHT in node_line(source, "n15")
+    assert HIGHLIGHT in node_line(source, "n14")
     assert all(HIGHLIGHT not in a for attrs in edge_lines(source).values() for a in attrs)
 
 
@@ -416,7 +507,10 @@ def test_to_text_escapes_newlines() -> None:
     node = Value(1.0, label="two\nlines")
     text = to_text(node * 2)
     assert text.splitlines()[0].startswith("two\\nlines = input")
-    assert len(text.splitlines()) == 3
+    assert (
+        text.splitlines()[1] == "n1         = mul_const(two\\nlines, 2)  data=2.0000  grad=0.0000"
+    )
+    assert len(text.splitlines()) == 2
 
 
 # ----------------------------------------------------------------------------------------------
@@ -424,32 +518,73 @@ def test_to_text_escapes_newlines() -> None:
 
 
 def test_long_sum_is_folded_into_one_sigma_node() -> None:
-    """sum() of 100 Values is one Σ oval with 101 terms (0 and the 100 Values), each d = 1."""
+    """sum() of 100 Values is one Σ oval with 100 terms, one edge per Value, each d = 1.
+
+    sum starts with 0 + x0, an add_const node that is unlabelled and used once, so it is
+    absorbed too; its 0 adds nothing, so the oval shows no number.
+    """
     xs = [Value(float(i)) for i in range(100)]
     total = sum(xs)
     assert isinstance(total, Value)
     source = draw(total, edge_derivatives=True).source
-    # Order: 0 (n0), x0 (n1), 0+x0 (n2), x1 (n3), ..., x99 (n199), the last + (n200).
+    # Order: x0 (n0), 0+x0 (n1), x1 (n2), + (n3), ..., x99 (n198), the last + (n199).
     ovals = re.findall(r"^\s*(op\d+) \[label=<(.*?)> ", source, flags=re.MULTILINE)
-    assert ovals == [("op200", 'Σ<BR/><FONT POINT-SIZE="8">101 terms</FONT>')]
+    assert ovals == [("op199", 'Σ<BR/><FONT POINT-SIZE="8">100 terms</FONT>')]
     edges = edge_lines(source)
-    terms = [0, 1, *range(3, 200, 2)]
-    assert set(edges) == {f"n{j} -> op200" for j in terms} | {"op200 -> n200"}
-    assert all(edges[f"n{j} -> op200"] == ['[label=<1.0000> fontcolor="#1f4e9c"]'] for j in terms)
+    terms = range(0, 199, 2)
+    assert set(edges) == {f"n{j} -> op199" for j in terms} | {"op199 -> n199"}
+    assert all(edges[f"n{j} -> op199"] == ['[label=<1.0000> fontcolor="#1f4e9c"]'] for j in terms)
     boxes = re.findall(r"^\s*(n\d+) \[", source, flags=re.MULTILINE)
-    assert len(boxes) == 102
+    assert len(boxes) == 101  # the 100 terms and the sum
+    assert "data</FONT> 4950.0000<" in node_line(source, "n199")  # 0 + 1 + ... + 99
 
 
 def test_fold_threshold() -> None:
-    """A sum of FOLD_SUM_TERMS - 1 terms is drawn node by node; FOLD_SUM_TERMS terms fold."""
+    """A sum of FOLD_SUM_TERMS - 1 Values is drawn node by node; FOLD_SUM_TERMS Values fold."""
     assert FOLD_SUM_TERMS == 8
-    short = sum(Value(1.0) for _ in range(6))  # 0 + 6 Values: 7 terms, 6 '+' ovals
-    long = sum(Value(1.0) for _ in range(7))  # 8 terms: one Σ oval
+    short = sum(Value(1.0) for _ in range(7))  # 0 + v0 ('+ 0'), then 6 '+' ovals
+    long = sum(Value(1.0) for _ in range(8))  # 8 Value terms: one Σ oval
     assert isinstance(short, Value)
     assert isinstance(long, Value)
     assert draw(short).source.count("[label=<+>") == 6
+    assert draw(short).source.count("[label=<+ 0>") == 1
     assert draw(long).source.count("[label=<Σ") == 1
-    assert "[label=<+>" not in draw(long).source
+    assert "[label=<+" not in draw(long).source
+
+
+def test_numbers_added_in_a_folded_sum_are_shown() -> None:
+    """sum(xs, 5.0) folds to 'Σ + 5' and sum(xs) - 3.5 to 'Σ - 3.5': no operand is dropped.
+
+    The start 5.0 makes 5 + x0 (add_const 5); subtracting 3.5 from the sum makes a last
+    add_const -3.5 that uses the unlabelled sum once, so it heads the group and adds its number.
+    """
+    xs = [Value(1.0) for _ in range(10)]
+    started = sum(xs, 5.0)
+    shifted = sum(xs) - 3.5
+    assert isinstance(started, Value)
+    assert isinstance(shifted, Value)
+    sigma = '{}<BR/><FONT POINT-SIZE="8">10 terms</FONT>>'
+    assert f"[label=<{sigma.format('Σ + 5')}" in draw(started).source
+    assert f"[label=<{sigma.format('Σ - 3.5')}" in draw(shifted).source
+    assert "data</FONT> 15.0000<" in draw(started).source  # 5 + 10 * 1
+    assert "data</FONT> 6.5000<" in draw(shifted).source  # 10 * 1 - 3.5
+
+
+def test_reused_start_of_a_sum_stays_visible() -> None:
+    """A '+ 0' start used twice is not absorbed: it keeps its box and oval, and is a term."""
+    xs = [Value(1.0) for _ in range(10)]
+    start = xs[0] + 0.0
+    total = start
+    for x in xs[1:]:
+        total = total + x
+    root = total * start
+    source = draw(root).source
+    # Order: x0 (n0), start (n1), x1 (n2), + (n3), ..., x9 (n18), top + (n19), root (n20).
+    assert "op1 [label=<+ 0>" in source
+    assert "10 terms" in source  # start and x1, ..., x9
+    edges = edge_lines(source)
+    assert "n1 -> op19" in edges
+    assert "n1 -> op20" in edges
 
 
 def test_labelled_partial_sum_is_not_hidden() -> None:
@@ -461,11 +596,11 @@ def test_labelled_partial_sum_is_not_hidden() -> None:
     total = half + sum(xs[10:])
     source = draw(total).source
     assert "<B>half</B>" in source
-    # half = 0 + x0 + ... + x9 is 11 terms. The unlabelled second sum is used once, by the top
-    # +, so it folds into it: the top oval has half and 0, x10, ..., x19, 12 terms.
+    # half = x0 + ... + x9 is 10 Value terms. The unlabelled second sum is used once, by the
+    # top +, so it folds into it: the top oval has half and x10, ..., x19, 11 terms.
+    assert source.count("10 terms") == 1
     assert source.count("11 terms") == 1
-    assert source.count("12 terms") == 1
-    assert "[label=<+>" not in source
+    assert "[label=<+" not in source
 
 
 def test_many_input_op_is_one_oval() -> None:
@@ -481,7 +616,7 @@ def test_many_input_op_is_one_oval() -> None:
 
 
 def chain(length: int) -> Value:
-    """x, then length - 1 nodes each adding 1: a graph of 2 * length - 1 Values."""
+    """x, then length - 1 nodes each adding 1 (add_const, no leaf): a graph of length Values."""
     node = Value(0.0, label="x")
     for _ in range(length - 1):
         node = node + 1.0
@@ -498,18 +633,20 @@ def test_max_nodes_boundary() -> None:
 
 def test_large_graph_message_explains_the_way_out() -> None:
     """Above the default 500 Values the error names the option and how to draw part of it."""
-    root = chain(300)  # 599 Values
+    root = chain(600)  # 600 Values
     with pytest.raises(ValueError, match="max_nodes=500") as error:
         draw(root)
     message = str(error.value)
     assert "intermediate Value as the root" in message
     assert "raise max_nodes" in message
     assert "to_text(root)" in message
-    assert "op598" in draw(root, max_nodes=599).source
+    source = draw(root, max_nodes=600).source
+    assert "op599 [label=<+ 1>" in source
+    assert "[label=<Σ" not in source  # one Value term and many numbers is no wide sum
 
 
 def test_huge_graph_is_refused_without_walking_it() -> None:
-    """A 200,001-node chain is refused by draw, render and backward_steps alike."""
+    """A 100,001-node chain is refused by draw, render and backward_steps alike."""
     root = chain(100_001)
     with pytest.raises(ValueError, match="max_nodes"):
         draw(root)
@@ -580,28 +717,27 @@ def test_to_text_of_the_tutorial() -> None:
     """to_text lists tutorial 001's 16 nodes with its printed 8-digit values and gradients.
 
     Not printed by the tutorial, derived here: dL/dx = W1 * dL/dz = 0.5 * 0.14628025 =
-    0.07314013; dL/d0.5 = (y - t)**2 = 0.38745562; d L/d (y-t)**2 = 0.5.
+    0.07314013; d L/d (y-t)**2 = 0.5, the number L's node carries (d(0.5 p)/dp = 0.5).
     """
     loss, _ = tutorial()
     loss.backward()
     expected = "\n".join(
         [
-            "n0  = constant      data=0.50000000   grad=0.38745562",
-            "W2  = parameter     data=-1.00000000  grad=-0.38745562",
-            "W1  = parameter     data=0.50000000   grad=0.14628025",
-            "x   = parameter     data=1.00000000   grad=0.07314013",
-            "n4  = mul(W1, x)    data=0.50000000   grad=0.14628025",
-            "b1  = parameter     data=0.00000000   grad=0.14628025",
-            "z   = add(n4, b1)   data=0.50000000   grad=0.14628025",
-            "a   = sigmoid(z)    data=0.62245933   grad=0.62245933",
-            "n8  = mul(W2, a)    data=-0.62245933  grad=-0.62245933",
-            "b2  = parameter     data=0.00000000   grad=-0.62245933",
-            "y   = add(n8, b2)   data=-0.62245933  grad=-0.62245933",
-            "t   = parameter     data=0.00000000   grad=0.62245933",
-            "n12 = neg(t)        data=0.00000000   grad=-0.62245933",
-            "n13 = add(y, n12)   data=-0.62245933  grad=-0.62245933",
-            "n14 = pow(n13, 2)   data=0.38745562   grad=0.50000000",
-            "L   = mul(n0, n14)  data=0.19372781   grad=1.00000000",
+            "W2  = parameter            data=-1.00000000  grad=-0.38745562",
+            "W1  = parameter            data=0.50000000   grad=0.14628025",
+            "x   = parameter            data=1.00000000   grad=0.07314013",
+            "n3  = mul(W1, x)           data=0.50000000   grad=0.14628025",
+            "b1  = parameter            data=0.00000000   grad=0.14628025",
+            "z   = add(n3, b1)          data=0.50000000   grad=0.14628025",
+            "a   = sigmoid(z)           data=0.62245933   grad=0.62245933",
+            "n7  = mul(W2, a)           data=-0.62245933  grad=-0.62245933",
+            "b2  = parameter            data=0.00000000   grad=-0.62245933",
+            "y   = add(n7, b2)          data=-0.62245933  grad=-0.62245933",
+            "t   = parameter            data=0.00000000   grad=0.62245933",
+            "n11 = neg(t)               data=0.00000000   grad=-0.62245933",
+            "n12 = add(y, n11)          data=-0.62245933  grad=-0.62245933",
+            "n13 = pow(n12, 2)          data=0.38745562   grad=0.50000000",
+            "L   = mul_const(n13, 0.5)  data=0.19372781   grad=1.00000000",
         ]
     )
     assert to_text(loss, number_format=".8f") == expected
@@ -619,6 +755,29 @@ def test_to_text_disambiguates_shared_labels() -> None:
         "n3[n0] = input              data=1.0000  grad=0.0000",
         "n4     = add(n2, n3[n0])    data=7.0000  grad=0.0000",
     ]
+
+
+def test_to_text_lists_carried_numbers_last() -> None:
+    """F = C * 1.8 + 32 at C = 100 lists mul_const(C, 1.8) and add_const(n1, 32); F = 212.
+
+    dF/dC = 1.8 (the carried factor); each add_const passes its grad through unchanged.
+    """
+    c = Value(100.0, label="C")
+    f = c * 1.8 + 32
+    f.label = "F"
+    f.backward()
+    assert to_text(f).splitlines() == [
+        "C  = parameter          data=100.0000  grad=1.8000",
+        "n1 = mul_const(C, 1.8)  data=180.0000  grad=1.0000",
+        "F  = add_const(n1, 32)  data=212.0000  grad=1.0000",
+    ]
+
+
+def test_to_text_label_that_reads_as_a_number_is_named_by_position() -> None:
+    """A node labelled '2' is listed as n0[2], so mul_const(n0[2], 2) shows which 2 is which."""
+    two = Value(3.0, label="2")
+    text = to_text(two * 2)
+    assert text.splitlines()[1].startswith("n1    = mul_const(n0[2], 2)")
 
 
 def test_to_text_of_a_single_leaf() -> None:
@@ -640,35 +799,34 @@ def test_to_text_shows_grad_values_after_create_graph() -> None:
 
 
 def test_backward_steps_one_picture_per_node_in_reverse_order() -> None:
-    """Tutorial 001 has 16 nodes: 16 pictures, the k-th outlining node n(16 - k)."""
+    """Tutorial 001 has 15 nodes: 15 pictures, the k-th outlining node n(15 - k)."""
     loss, _ = tutorial()
     steps = list(backward_steps(loss))
-    assert len(steps) == 16
+    assert len(steps) == 15
     for k, step in enumerate(steps, start=1):
         current = [
             line.split(" [")[0].strip()
             for line in step.source.splitlines()
             if re.match(r"\s*n\d+ \[", line) and CURRENT in line
         ]
-        assert current == [f"n{16 - k}"]
-        assert f"label=<step {k} of 16: " in step.source
+        assert current == [f"n{15 - k}"]
+        assert f"label=<step {k} of 15: " in step.source
 
 
 def test_backward_steps_show_the_state_after_each_node() -> None:
-    """After step 1 only L and its parents have gradients (0.3875 and 0.5); the end matches 001."""
+    """After step 1 only L and its parent have gradients (1 and 0.5); the end matches 001."""
     loss, _ = tutorial()
     steps = list(backward_steps(loss))
     first = steps[0].source
-    assert "grad</FONT> 1.0000" in node_line(first, "n15")
-    assert "grad</FONT> 0.3875" in node_line(first, "n0")
-    assert "grad</FONT> 0.5000" in node_line(first, "n14")
-    assert "grad</FONT> 0.0000" in node_line(first, "n13")
-    assert FILL["input"] in node_line(first, "n2")  # W1 has no gradient yet
+    assert "grad</FONT> 1.0000" in node_line(first, "n14")
+    assert "grad</FONT> 0.5000" in node_line(first, "n13")  # d(0.5 p)/dp = 0.5
+    assert "grad</FONT> 0.0000" in node_line(first, "n12")
+    assert FILL["input"] in node_line(first, "n1")  # W1 has no gradient yet
     last = steps[-1].source
-    for i, grad in [(2, "0.1463"), (3, "0.0731"), (1, "-0.3875"), (9, "-0.6225"), (11, "0.6225")]:
+    for i, grad in [(1, "0.1463"), (2, "0.0731"), (0, "-0.3875"), (8, "-0.6225"), (10, "0.6225")]:
         assert f"grad</FONT> {grad}</TD>" in node_line(last, f"n{i}")
-    assert FILL["parameter"] in node_line(last, "n2")
-    assert "step 9 of 16: a receives grad 0.6225" in steps[8].source
+    assert FILL["parameter"] in node_line(last, "n1")
+    assert "step 9 of 15: a receives grad 0.6225" in steps[8].source
 
 
 def test_backward_steps_final_gradients_match_gradients() -> None:
@@ -693,7 +851,7 @@ def test_backward_steps_leave_user_gradients_alone() -> None:
     assert [node.grad for node in topological_order(loss)] == before
     assert nodes["W1"].grad == pytest.approx(2 * 0.14628025, abs=1e-8)
     # The pictures show one fresh backward, not the accumulated 2x gradients.
-    assert "grad</FONT> 0.1463" in node_line(steps[-1].source, "n2")
+    assert "grad</FONT> 0.1463" in node_line(steps[-1].source, "n1")
 
 
 def test_backward_steps_checks_options_at_the_call() -> None:
@@ -809,11 +967,11 @@ def test_every_step_renders(tmp_path: Path) -> None:
 
 @needs_dot
 def test_folded_sum_renders(tmp_path: Path) -> None:
-    """A folded 101-term sum is valid input for dot."""
+    """A folded 100-term sum is valid input for dot."""
     total = sum(Value(float(i)) for i in range(100))
     assert isinstance(total, Value)
     path = render(total, tmp_path / "sum.svg")
-    assert "101 terms" in svg_lines(path.read_bytes())
+    assert "100 terms" in svg_lines(path.read_bytes())
 
 
 # ----------------------------------------------------------------------------------------------
