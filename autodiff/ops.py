@@ -141,6 +141,14 @@ def _neg(x: float, _: None) -> float:
 
 
 def _pow(x: float, c: float) -> float:
+    if c == 2.0:
+        # Squares (squared errors) are the common power. x * x is the correctly rounded square
+        # at a fraction of the cost of the general pow, which (libm's) is one unit in the last
+        # place off for about 1 input in 1000.
+        result: float = x * x
+        if result == math.inf and x != math.inf and x != -math.inf:
+            raise OverflowError(f"pow: {x!r} ** 2.0 overflows a float")
+        return result
     if x < 0.0 and not c.is_integer():
         raise ValueError(
             f"pow: negative base {x!r} to the non-integer power {c!r} has no real value"
@@ -148,7 +156,7 @@ def _pow(x: float, c: float) -> float:
     if x == 0.0 and c < 0.0:
         raise ZeroDivisionError(f"pow: 0.0 to the negative power {c!r} divides by zero")
     try:
-        result: float = x**c  # a float: the guards above rule out a complex result
+        result = x**c  # a float: the guards above rule out a complex result
     except OverflowError:
         raise OverflowError(f"pow: {x!r} ** {c!r} overflows a float") from None
     return result
@@ -227,6 +235,8 @@ def _pow_partials(out: Any, x: Any, c: float) -> tuple[Any]:
     # d x^c/dx = c * x^(c-1).
     # NOTE: at x = 0 with 0 < c < 1 the slope is vertical: the derivative is +inf (as in
     # PyTorch), which anomaly mode reports. With c = 0 the output is constant: derivative 0.
+    if c == 2.0:
+        return (2.0 * x,)  # d x^2/dx = 2x, without the general pow
     if c == 0.0:
         return (0.0,)
     if c < 1.0 and data_of(x) == 0.0:
