@@ -137,7 +137,7 @@ FULL = Plan(
     mlp_rounds=7,
     # micrograd and PyTorch take about a second per MLP step: fewer steps per round for them.
     mlp_steps={"autodiff": 10, "micrograd": 3, "pytorch": 3},
-    celsius_rounds=11,
+    celsius_rounds=21,
     celsius_steps={"autodiff": 200, "micrograd": 100, "pytorch": 50},
     chain_rounds={10**4: 11, 10**5: 7, 10**6: 5},
     # PyTorch builds a scalar chain at a few microseconds a node: 10^6 would take minutes.
