@@ -74,14 +74,19 @@ class _RunError(Exception):
 # -- argument parsing -----------------------------------------------------------------------
 
 
-def _steps(text: str) -> int:
+def _whole_number(text: str) -> int:
     try:
-        steps = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if steps < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {steps}")
-    return steps
+
+
+def _count(text: str) -> int:
+    """A whole number of at least 1: ``--steps`` and ``--inputs``."""
+    count = _whole_number(text)
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {count}")
+    return count
 
 
 def _learning_rate(text: str) -> float:
@@ -92,23 +97,6 @@ def _learning_rate(text: str) -> float:
     if not math.isfinite(lr) or lr < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
     return lr
-
-
-def _seed(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-
-
-def _inputs(text: str) -> int:
-    try:
-        count = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {count}")
-    return count
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -122,21 +110,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("net", choices=[*NETS, "all"], help="which network to train")
     parser.add_argument(
-        "--steps", type=_steps, metavar="N", help="number of SGD steps (default: per network)"
+        "--steps", type=_count, metavar="N", help="number of SGD steps (default: per network)"
     )
     parser.add_argument(
         "--lr", type=_learning_rate, metavar="LR", help="learning rate (default: per network)"
     )
     parser.add_argument(
         "--seed",
-        type=_seed,
+        type=_whole_number,
         default=0,
         metavar="S",
         help="seed for the starting weights (default: 0)",
     )
     parser.add_argument(
         "--inputs",
-        type=_inputs,
+        type=_count,
         metavar="N",
         help="number of inputs of the neuron, each 0.1 (default: 1)",
     )
