@@ -61,6 +61,15 @@ def make_rng(seed: Seed) -> random.Random:
     return random.Random(seed)
 
 
+def _indexed(children: Sequence[Module]) -> list[tuple[str, Value]]:
+    """The children's named parameters, each name prefixed with its child's index."""
+    return [
+        (f"{index}.{name}", param)
+        for index, child in enumerate(children)
+        for name, param in child.named_parameters()
+    ]
+
+
 class Module:
     """Something with named parameters: the base of ``Neuron``, ``Layer``, ``MLP`` and the nets.
 
@@ -360,11 +369,7 @@ class Layer(Module):
             >>> [name for name, _ in Layer(1, 2, rng=0).named_parameters()]
             ['0.w1', '0.b', '1.w1', '1.b']
         """
-        return [
-            (f"{index}.{name}", param)
-            for index, neuron in enumerate(self.neurons)
-            for name, param in neuron.named_parameters()
-        ]
+        return _indexed(self.neurons)
 
     def __call__(self, inputs: Sequence[Operand]) -> list[Value]:
         """Return every neuron's output, always as a list (one element for one neuron).
@@ -437,11 +442,7 @@ class MLP(Module):
             >>> MLP(1, [1, 1], rng=0).named_parameters()[-1][0]
             '1.0.b'
         """
-        return [
-            (f"{index}.{name}", param)
-            for index, layer in enumerate(self.layers)
-            for name, param in layer.named_parameters()
-        ]
+        return _indexed(self.layers)
 
     def __call__(self, inputs: Sequence[Operand]) -> list[Value]:
         """Run the inputs through every layer; return the output layer's values as a list.
