@@ -49,6 +49,13 @@ class Op:
             ``(1.0, 1.0)``), else None. Backward then reads them instead of calling
             ``partials``, which saves a Python call per node; they must equal what
             ``partials`` returns, and a test checks that they do.
+        by_constant: True when a unary row's local derivative is the number it carries
+            (``mul_const``: d(x*c)/dx = c). Backward then multiplies by that number instead
+            of calling ``partials``; a test checks that the two agree.
+
+    Attributes:
+        route: How backward applies the local derivatives, worked out from ``arity``,
+            ``fixed`` and ``by_constant``: one of the ``ROUTE_*`` numbers below.
 
     Example:
         >>> OPS["tanh"].formula
@@ -57,7 +64,17 @@ class Op:
         ((1.0, 1.0), None)
     """
 
-    __slots__ = ("arity", "fixed", "formula", "forward", "name", "partials", "symbol")
+    __slots__ = (
+        "arity",
+        "by_constant",
+        "fixed",
+        "formula",
+        "forward",
+        "name",
+        "partials",
+        "route",
+        "symbol",
+    )
 
     def __init__(
         self,
@@ -68,6 +85,7 @@ class Op:
         partials: Callable[..., tuple[Any, ...]],
         formula: str,
         fixed: tuple[float, ...] | None = None,
+        by_constant: bool = False,
     ) -> None:
         self.name = name
         self.symbol = symbol
@@ -76,9 +94,47 @@ class Op:
         self.partials = partials
         self.formula = formula
         self.fixed = fixed
+        self.by_constant = by_constant
+        self.route = _route(arity, fixed, by_constant)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}, symbol={self.symbol!r}, arity={self.arity})"
+
+
+# How backward applies a row's local derivatives (``Op.route``). Each route is a branch of the
+# engine's float loop; the special ones skip the call to ``partials`` (~50 ns a node), and the
+# unit ones skip the multiplication by 1.0 too (g * 1.0 is g, exactly, even for inf and nan).
+ROUTE_BINARY: Final = 1  # two inputs: call partials (mul, pow_value)
+ROUTE_UNIT_BINARY: Final = 2  # two inputs, both derivatives 1.0: pass the gradient on (add)
+ROUTE_UNIT: Final = 3  # one input, derivative 1.0: pass the gradient on (add_const)
+ROUTE_UNARY: Final = 4  # one input: call partials (pow, exp, relu...)
+ROUTE_BY_CONSTANT: Final = 5  # one input, derivative = the carried number (mul_const)
+ROUTE_FIXED: Final = 6  # one input, a fixed derivative other than 1.0 (neg)
+ROUTE_MANY: Final = 7  # three inputs or more (custom ops): call partials
+ROUTE_BINARY_FIXED: Final = 8  # two inputs, fixed derivatives not both 1.0 (custom ops)
+
+
+def _route(arity: int, fixed: tuple[float, ...] | None, by_constant: bool) -> int:
+    if by_constant:
+        if arity != 1:
+            raise ValueError(f"by_constant needs a one-input row, not arity {arity}")
+        if fixed is not None:
+            raise ValueError("a row has either fixed derivatives or by_constant, not both")
+        return ROUTE_BY_CONSTANT
+    if fixed is not None:
+        if len(fixed) != arity:
+            raise ValueError(f"fixed has {len(fixed)} derivatives for a row of arity {arity}")
+        unit = all(type(d) is float and d == 1.0 for d in fixed)
+        if arity == 1:
+            return ROUTE_UNIT if unit else ROUTE_FIXED
+        if arity == 2:
+            return ROUTE_UNIT_BINARY if unit else ROUTE_BINARY_FIXED
+        return ROUTE_MANY
+    if arity == 1:
+        return ROUTE_UNARY
+    if arity == 2:
+        return ROUTE_BINARY
+    return ROUTE_MANY
 
 
 # ----------------------------------------------------------------------------------------------
@@ -273,7 +329,15 @@ OPS: Final[dict[str, Op]] = {
         # does) instead of becoming a constant leaf, which saves a node, its float and its
         # share of every graph walk. ``2 * x``, ``x - 1`` and ``sum(...)``'s 0 all use these.
         Op("add_const", "+", 1, operator.add, _add_const_partials, "d(x+c)/dx = 1", (1.0,)),
-        Op("mul_const", "*", 1, operator.mul, _mul_const_partials, "d(x*c)/dx = c"),
+        Op(
+            "mul_const",
+            "*",
+            1,
+            operator.mul,
+            _mul_const_partials,
+            "d(x*c)/dx = c",
+            by_constant=True,
+        ),
         Op("neg", "-", 1, _neg, _neg_partials, "d(-x)/dx = -1", (-1.0,)),
         Op("pow", "**", 1, _pow, _pow_partials, "d(x**c)/dx = c * x**(c-1)"),
         Op(

@@ -212,3 +212,23 @@ def test_backward_after_a_failed_operation_is_unaffected() -> None:
     y.backward()
     assert x.grad == 4.0
     assert math.isfinite(y.grad)
+
+
+@pytest.mark.parametrize(
+    ("build", "operation"),
+    [
+        (lambda v: v + 10**400, "add"),
+        (lambda v: 10**400 + v, "add"),
+        (lambda v: v - 10**400, "add"),  # v - w is v + (-w)
+        (lambda v: v * -(10**400), "mul"),
+        (lambda v: 10**400 * v, "mul"),
+        (lambda v: v ** (10**400), "pow"),
+        (lambda v: Value(10**400), "Value"),
+    ],
+)
+def test_an_int_too_large_for_a_float_is_an_overflow_naming_the_operation(
+    build: Callable[[Value], object], operation: str
+) -> None:
+    """10**400 has 1329 bits, beyond a float's range: OverflowError names operation and size."""
+    with pytest.raises(OverflowError, match=rf"^{operation}: an int of 1329 bits is too large"):
+        build(Value(2.0))

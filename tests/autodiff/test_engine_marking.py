@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from autodiff import OPS, Value, define_op, engine, gradients, topological_order
+from autodiff import OPS, Value, define_op, engine, gradients, ops, topological_order
 from autodiff.engine import apply
 from autodiff.ops import Op, data_of
 
@@ -91,6 +91,99 @@ def test_backward_reads_fixed_instead_of_calling_partials() -> None:
     y = apply(triple, x)
     (y * 0.5).backward()
     assert (y.data, x.grad) == (6.0, 1.5)
+
+
+# ----------------------------------------------------------------------------------------------
+# Op.by_constant and Op.route
+
+
+def test_each_builtin_row_takes_the_route_its_derivatives_allow() -> None:
+    """add and x + c pass the gradient on, x * c scales by c, neg by -1, the rest call partials."""
+    routes = {name: op.route for name, op in OPS.items()}
+    assert routes == {
+        "add": ops.ROUTE_UNIT_BINARY,
+        "add_const": ops.ROUTE_UNIT,
+        "mul": ops.ROUTE_BINARY,
+        "mul_const": ops.ROUTE_BY_CONSTANT,
+        "neg": ops.ROUTE_FIXED,
+        "pow": ops.ROUTE_UNARY,
+        "pow_value": ops.ROUTE_BINARY,
+        "exp": ops.ROUTE_UNARY,
+        "log": ops.ROUTE_UNARY,
+        "sigmoid": ops.ROUTE_UNARY,
+        "tanh": ops.ROUTE_UNARY,
+        "relu": ops.ROUTE_UNARY,
+    }
+
+
+BY_CONSTANT_ROWS = sorted(name for name, op in OPS.items() if op.by_constant)
+
+
+def test_only_mul_const_declares_its_derivative_is_its_constant() -> None:
+    """d(x*c)/dx = c: the one built-in row whose local derivative is the number it carries."""
+    assert BY_CONSTANT_ROWS == ["mul_const"]
+
+
+@pytest.mark.parametrize("name", BY_CONSTANT_ROWS)
+def test_by_constant_equals_partials(name: str) -> None:
+    """partials returns exactly (c,) at every point, on floats and on Values."""
+    op = OPS[name]
+    for x in POINTS:
+        for c in (*CONSTANTS, 1e-300, -7.25):
+            assert _partials_at(op, x, c) == (c,), (name, x, c)
+            assert tuple(float(data_of(d)) for d in _partials_at(op, Value(x), c)) == (c,)
+
+
+def _refuse(*inputs: Any) -> tuple[Any, ...]:
+    raise AssertionError("backward called partials although the row's route needs none")
+
+
+def test_backward_scales_by_the_constant_without_calling_partials() -> None:
+    """A by_constant row sends g * c to its input: here 0.5 * 4.0 = 2.0."""
+    scale = Op("scale", "s", 1, lambda x, c: x * c, _refuse, "d(xc)/dx = c", by_constant=True)
+    x = Value(3.0)
+    y = apply(scale, x, constant=4.0)
+    (y * 0.5).backward()
+    assert (y.data, x.grad) == (12.0, 2.0)
+
+
+def test_backward_reads_fixed_pairs_and_tuples_of_any_length() -> None:
+    """Fixed derivatives other than ones, on two and on three inputs, reach every input."""
+    diff = Op("diff", "-", 2, lambda x, y: x - y, _refuse, "d(x-y)/d(x, y) = 1, -1", (1.0, -1.0))
+    mix = Op("mix", "m", 3, lambda x, y, z: x + 2 * y + 3 * z, _refuse, "1, 2, 3", (1.0, 2.0, 3.0))
+    assert (diff.route, mix.route) == (ops.ROUTE_BINARY_FIXED, ops.ROUTE_MANY)
+    x, y, z = Value(1.0), Value(2.0), Value(3.0)
+    apply(diff, x, y).backward(2.0)
+    assert (x.grad, y.grad) == (2.0, -2.0)
+    apply(mix, x, y, z).backward(0.5)
+    assert (x.grad, y.grad, z.grad) == (2.5, -1.0, 1.5)
+
+
+def test_unit_routes_pass_infinity_and_nan_on_unchanged() -> None:
+    """Skipping the multiplication by 1.0 changes nothing, even for inf and nan gradients."""
+    x, y = Value(1.0), Value(2.0)
+    ((x + y) + 3.0).backward(math.inf)
+    assert (x.grad, y.grad) == (math.inf, math.inf)
+    x.grad = y.grad = 0.0
+    ((x + y) + 3.0).backward(math.nan)
+    assert math.isnan(x.grad)
+    assert math.isnan(y.grad)
+
+
+@pytest.mark.parametrize(
+    ("arity", "fixed", "by_constant", "pattern"),
+    [
+        (2, None, True, "by_constant needs a one-input row, not arity 2"),
+        (1, (2.0,), True, "either fixed derivatives or by_constant, not both"),
+        (2, (1.0,), False, "fixed has 1 derivatives for a row of arity 2"),
+    ],
+)
+def test_rows_that_contradict_themselves_are_refused(
+    arity: int, fixed: tuple[float, ...] | None, by_constant: bool, pattern: str
+) -> None:
+    """A row whose fixed or by_constant cannot hold for its arity raises at definition."""
+    with pytest.raises(ValueError, match=pattern):
+        Op("bad", "?", arity, _refuse, _refuse, "", fixed, by_constant=by_constant)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -28,3 +28,20 @@ def test_value_minus_array_broadcasts() -> None:
     assert [d.data for d in difference] == [4.0, 3.0]
     difference.sum().backward()
     assert v.grad == 2.0
+
+
+def test_value_to_an_array_of_powers_broadcasts() -> None:
+    """v ** [1, 3] is [v, v³] (each a pow node); d/dv of v + v³ at 2 is 1 + 3·2² = 13."""
+    v = Value(2.0)
+    powers = v ** np.array([1.0, 3.0])
+    assert [p.data for p in powers] == [2.0, 8.0]
+    assert [p.op for p in powers] == ["pow", "pow"]
+    powers.sum().backward()
+    assert v.grad == 13.0
+
+
+def test_numpy_scalar_exponents_ride_on_pow() -> None:
+    """A numpy float or int exponent is a number like any other: one pow node, no leaf."""
+    v = Value(3.0)
+    assert ((v ** np.float64(2.0)).op, (v ** np.float64(2.0)).constant) == ("pow", 2.0)
+    assert ((v ** np.int64(3)).data, (v ** np.int64(3)).constant) == (27.0, 3.0)

@@ -1,4 +1,9 @@
-"""x ** 2 takes a fast path in the op table that must agree with the general rule's meaning."""
+"""x ** 2 takes fast paths that must agree with the general rule's meaning.
+
+The op table's pow forward squares by one multiplication, and ``Value.__pow__`` squares in place
+without calling that forward: both must give the correctly rounded square, the same errors, and
+exactly what the table's forward gives.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from fractions import Fraction
 
 import pytest
 
-from autodiff import Value
+from autodiff import OPS, Value, no_grad
 
 
 def _correctly_rounded_square(x: float) -> float:
@@ -41,3 +46,34 @@ def test_square_of_infinity_is_infinity_as_in_python() -> None:
     """inf ** 2.0 is inf in Python, not an overflow; the fast path keeps that."""
     assert (Value(math.inf) ** 2).data == math.inf
     assert (Value(-math.inf) ** 2).data == math.inf
+
+
+SPECIAL = (0.0, -0.0, 1.0, -1.0, 5e-324, 1.3407807929942596e154, -1.3407807929942596e154, math.nan)
+
+
+@pytest.mark.parametrize("exponent", [2, 2.0])
+def test_value_squares_exactly_as_the_op_table_forward(exponent: float) -> None:
+    """x ** 2 and x ** 2.0 give bit for bit what OPS["pow"].forward(x, 2.0) gives."""
+    rng = random.Random(12)
+    numbers = [rng.uniform(-1e3, 1e3) * 10.0 ** rng.randint(-160, 150) for _ in range(3000)]
+    forward = OPS["pow"].forward
+    for x in (*SPECIAL, *numbers):
+        node = Value(x) ** exponent
+        expected = forward(x, 2.0)
+        assert math.copysign(1.0, node.data) == math.copysign(1.0, expected)
+        assert node.data == expected or (math.isnan(node.data) and math.isnan(expected)), x
+        assert (node.op, node.constant) == ("pow", 2.0)
+
+
+def test_the_largest_square_below_overflow_is_finite() -> None:
+    """1.3407807929942596e154 squared is 1.7976931348623155e308, a float (checked by Fraction)."""
+    assert (Value(1.3407807929942596e154) ** 2).data == 1.7976931348623155e308
+
+
+@pytest.mark.parametrize("exponent", [2, 2.0])
+def test_square_overflow_is_reported_however_it_is_reached(exponent: float) -> None:
+    """Recording or not, with an int or a float 2, -1e155 ** 2 raises naming pow and the label."""
+    with pytest.raises(OverflowError, match=r"pow: -1e\+155 \*\* 2\.0 overflows.*'big'"):
+        Value(-1e155, label="big") ** exponent
+    with no_grad(), pytest.raises(OverflowError, match="pow: -1e"):
+        Value(-1e155) ** exponent
