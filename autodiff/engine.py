@@ -274,7 +274,9 @@ def _arithmetic(
                     other = float(other)  # x ** 2, x + 1: the row carries a float
                 except OverflowError:  # an int beyond any float
                     other = _to_float(other, where)  # raises, naming the operation
-            number: float = -other if negate else other
+            if negate:
+                other = -other
+            number: float = other
             try:
                 if squares and number == 2.0:
                     # x ** 2, the commonest power (every squared error): x * x is exactly what
@@ -629,7 +631,8 @@ def _apply2(op: Op, a: object, b: object) -> Value:
     """Make the node for a binary op.
 
     A plain number next to a Value in ``+`` or ``*`` rides on the node of ``add_const`` or
-    ``mul_const`` (both commute, so either side); elsewhere it becomes a constant leaf.
+    ``mul_const`` (both commute, so either side), and a number exponent on ``pow``; elsewhere
+    (the base in ``2 ** x``) it becomes a constant leaf.
     """
     if type(b) is not Value:
         if type(b) is not float:  # the common number needs no coercion and is no array

@@ -2,7 +2,7 @@
 
 Usage (``make bench`` sets up ``.venv-bench`` and runs this with its Python)::
 
-    python bench/run.py [--quick] [--markdown PATH | --no-markdown] [--engines NAMES]
+    python bench/run.py [--quick] [--markdown PATH | --no-markdown] [--workloads NAMES]
 
 This script owns the measuring: rounds, the order engines run in, medians, ratios, the targets,
 the printed table and ``docs/performance.md``. The model code it times lives in
@@ -17,6 +17,9 @@ How it measures, and why:
   are paid for, as in a real loop.
 * Rounds alternate the engines (and rotate which goes first), so drift of the machine's speed
   hits every engine alike; each figure is the median over rounds.
+* Only one engine works at a time: a worker frees what a command made and collects garbage
+  *before* it replies. Freeing micrograd's cyclic graphs on the other CPU while autodiff's round
+  ran had slowed that round by up to half, and made its medians jump between runs.
 """
 
 from __future__ import annotations
@@ -471,12 +474,11 @@ def format_markdown(
         "consecutive steps, so collections caused by earlier graphs are paid. Each engine runs "
         "in its own process; rounds alternate engines and rotate which goes first; every "
         "figure is the median over rounds. Ratios are baseline time / autodiff time.",
-        "- On a shared virtual machine the medians move between runs: interpreted code "
-        "slows down in bursts that can last seconds, and autodiff's short rounds feel them "
-        "more than PyTorch's. On the 2-CPU machine these figures come from, five runs of the "
-        "tutorial 002 step gave 7.1x to 10.4x against PyTorch with the same code; its fastest "
-        "rounds were about 215 µs, 10.7x faster than PyTorch's 2.3 ms. Run it twice before "
-        "reading much into a single ratio.",
+        "- Only one engine works at a time: each worker frees what it made and collects "
+        "garbage before it reports, so no engine's clean-up (micrograd's graphs are cyclic "
+        "and need the collector) runs on the other CPU while another engine is timed.",
+        "- Medians still move by a few per cent between runs on a shared virtual machine: "
+        "run it twice before reading much into a single ratio.",
         "",
         "## Reproduce",
         "",

@@ -98,3 +98,51 @@ def test_memory_per_node_is_positive_and_grows_after_backward(engine):
     memory = workloads.memory_per_node(engine, 2_000)
     assert 50 < memory.built < 1_000
     assert memory.after_backward >= memory.built
+
+
+def _load_runner() -> ModuleType:
+    path = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+    spec = importlib.util.spec_from_file_location("bench_run", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class _FakeConnection:
+    """Plays the bench's main process: hands out commands, records what the worker sends."""
+
+    def __init__(self, commands, events):
+        self.commands = list(commands)
+        self.events = events
+
+    def recv(self):
+        return self.commands.pop(0)
+
+    def send(self, message):
+        self.events.append(("send", message))
+
+
+def test_worker_collects_garbage_before_every_reply(monkeypatch):
+    """No engine's clean-up may overlap another's timing: the collector runs before each reply."""
+    runner = _load_runner()
+    events = []
+    monkeypatch.setattr(runner.gc, "collect", lambda: events.append("collect"))
+    commands = [("celsius", 2), ("chain", 10), ("memory", 100), ("stop", 0)]
+    runner._serve("autodiff", _FakeConnection(commands, events))
+    replies = [i for i, event in enumerate(events) if event[0] == "send"]
+    assert events[replies[0]][1][0] == "ready"
+    assert len(replies) == 4  # ready, then one reply per command
+    for index in replies[1:]:
+        assert events[index - 1] == "collect", events
+    seconds, grad = events[replies[2]][1]
+    assert seconds > 0
+    assert grad == pytest.approx(workloads.chain_gradient(10)[1], rel=1e-12)
+
+
+def test_worker_refuses_an_unknown_command(engine):
+    """A misspelt command is a ValueError naming it, not a silent None reply."""
+    with pytest.raises(ValueError, match="unknown command 'chian'"):
+        _load_runner()._run(engine, "chian", 10)
