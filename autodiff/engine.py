@@ -276,45 +276,39 @@ def _arithmetic(
                     other = _to_float(other, where)  # raises, naming the operation
             if negate:
                 other = -other
-            number: float = other
             try:
-                if squares and number == 2.0:
+                if squares and other == 2.0:
                     # x ** 2, the commonest power (every squared error): x * x is exactly what
                     # pow's forward returns, without calling it (~50 ns). A result of inf goes to
                     # the forward after all, which tells an overflow from an infinite x.
                     x = self.data
                     data = x * x
                     if data == _INF:
-                        data = number_forward(x, number)
+                        data = number_forward(x, other)
                 else:
-                    data = number_forward(self.data, number)
+                    data = number_forward(self.data, other)
             except (ValueError, ZeroDivisionError, OverflowError) as error:
                 _raise_from_forward(number_op, error, (self,))
-            node: Value = _new_value(Value)
-            node.data = data
-            node.grad = 0.0
-            node.label = ""
-            if _all_fast or _mode.fast:
-                node._op = number_op
-                node._a = self
-                node._b = number
-                return node
-            return _finish_slow(node, number_op, self, number)
-        operand: Value = -other if negate else other
-        try:
-            data = forward(self.data, operand.data)
-        except (ValueError, ZeroDivisionError, OverflowError) as error:
-            _raise_from_forward(op, error, (self, operand))
-        node = _new_value(Value)
+            row = number_op
+        else:
+            if negate:
+                other = -other
+            try:
+                data = forward(self.data, other.data)
+            except (ValueError, ZeroDivisionError, OverflowError) as error:
+                _raise_from_forward(op, error, (self, other))
+            row = op
+        # The steps of ``_make_node``, written out: one Python call per + or * instead of two.
+        node: Value = _new_value(Value)
         node.data = data
         node.grad = 0.0
         node.label = ""
         if _all_fast or _mode.fast:
-            node._op = op
+            node._op = row
             node._a = self
-            node._b = operand
+            node._b = other
             return node
-        return _finish_slow(node, op, self, operand)
+        return _finish_slow(node, row, self, other)
 
     return method
 
@@ -615,16 +609,7 @@ def _apply1(op: Op, a: Value, constant: Any) -> Value:
         data = op.forward(a.data, constant)
     except (ValueError, ZeroDivisionError, OverflowError) as error:
         _raise_from_forward(op, error, (a,))
-    node: Value = _new_value(Value)
-    node.data = data
-    node.grad = 0.0
-    node.label = ""
-    if _all_fast or _mode.fast:
-        node._op = op
-        node._a = a
-        node._b = constant
-        return node
-    return _finish_slow(node, op, a, constant)
+    return _make_node(op, data, a, constant)
 
 
 def _apply2(op: Op, a: object, b: object) -> Value:
@@ -660,16 +645,7 @@ def _apply2(op: Op, a: object, b: object) -> Value:
         data = op.forward(a.data, b.data)
     except (ValueError, ZeroDivisionError, OverflowError) as error:
         _raise_from_forward(op, error, (a, b))
-    node: Value = _new_value(Value)
-    node.data = data
-    node.grad = 0.0
-    node.label = ""
-    if _all_fast or _mode.fast:
-        node._op = op
-        node._a = a
-        node._b = b
-        return node
-    return _finish_slow(node, op, a, b)
+    return _make_node(op, data, a, b)
 
 
 def apply(op: Op, *operands: Operand, constant: float | None = None) -> Value:
@@ -711,16 +687,26 @@ def apply(op: Op, *operands: Operand, constant: float | None = None) -> Value:
         data = op.forward(*(p.data for p in parents))
     except (ValueError, ZeroDivisionError, OverflowError) as error:
         _raise_from_forward(op, error, parents)
+    return _make_node(op, _to_float(data, op.name), parents, None)
+
+
+def _make_node(op: Op, data: float, a: Any, b: Any) -> Value:
+    """The one place a node is made from an op: ``data`` computed, parents as the slots keep them.
+
+    ``a``/``b`` are the two parents of a binary op, the parent and the carried number (or None)
+    of a unary op, or the tuple of parents and None. The arithmetic operators (``_arithmetic``)
+    do the same steps in line.
+    """
     node: Value = _new_value(Value)
-    node.data = _to_float(data, op.name)
+    node.data = data
     node.grad = 0.0
     node.label = ""
     if _all_fast or _mode.fast:
         node._op = op
-        node._a = parents
-        node._b = None
+        node._a = a
+        node._b = b
         return node
-    return _finish_slow(node, op, parents, None)
+    return _finish_slow(node, op, a, b)
 
 
 def _finish_slow(node: Value, op: Op, a: Any, b: Any) -> Value:

@@ -11,10 +11,10 @@ from types import ModuleType
 import pytest
 
 
-def _load_workloads() -> ModuleType:
+def _load_script(name: str) -> ModuleType:
     # bench/ is a folder of scripts, not a package: load the module from its path.
-    path = Path(__file__).resolve().parent.parent / "bench" / "workloads.py"
-    spec = importlib.util.spec_from_file_location("bench_workloads", path)
+    path = Path(__file__).resolve().parent.parent / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -23,7 +23,7 @@ def _load_workloads() -> ModuleType:
     return module
 
 
-workloads = _load_workloads()
+workloads = _load_script("workloads")
 
 
 @pytest.fixture
@@ -100,17 +100,6 @@ def test_memory_per_node_is_positive_and_grows_after_backward(engine):
     assert memory.after_backward >= memory.built
 
 
-def _load_runner() -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "bench" / "run.py"
-    spec = importlib.util.spec_from_file_location("bench_run", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 class _FakeConnection:
     """Plays the bench's main process: hands out commands, records what the worker sends."""
 
@@ -127,7 +116,7 @@ class _FakeConnection:
 
 def test_worker_collects_garbage_before_every_reply(monkeypatch):
     """No engine's clean-up may overlap another's timing: the collector runs before each reply."""
-    runner = _load_runner()
+    runner = _load_script("run")
     events = []
     monkeypatch.setattr(runner.gc, "collect", lambda: events.append("collect"))
     commands = [("celsius", 2), ("chain", 10), ("memory", 100), ("stop", 0)]
@@ -145,4 +134,4 @@ def test_worker_collects_garbage_before_every_reply(monkeypatch):
 def test_worker_refuses_an_unknown_command(engine):
     """A misspelt command is a ValueError naming it, not a silent None reply."""
     with pytest.raises(ValueError, match="unknown command 'chian'"):
-        _load_runner()._run(engine, "chian", 10)
+        _load_script("run")._run(engine, "chian", 10)
