@@ -149,7 +149,7 @@ FULL = Plan(
     celsius_rounds=21,
     celsius_steps={"autodiff": 200, "micrograd": 100, "pytorch": 50},
     chain_rounds={10**4: 11, 10**5: 7, 10**6: 5},
-    # PyTorch builds a scalar chain at a few microseconds a node: 10^6 would take minutes.
+    # PyTorch takes about 5 µs a scalar node each way: 10^6 would add about a minute to the run.
     chain_sizes={"autodiff": CHAIN_SIZES, "micrograd": CHAIN_SIZES, "pytorch": (10**4, 10**5)},
     memory_nodes=10**5,
 )
@@ -465,7 +465,7 @@ def format_markdown(
         "- **Chain**: `y = y + x`, `y = y * x`, ... for N operations on one leaf; the time of "
         "`backward()` alone (the topological walk and the chain rule), the graph built "
         "beforehand. micrograd's backward is recursive: the bench raises its recursion limit. "
-        "PyTorch is not run at 10^6 nodes: building the chain alone takes minutes.",
+        "PyTorch is not run at 10^6 nodes, which would add about a minute to the run.",
         "- **Memory**: tracemalloc's traced bytes for the same chain of "
         f"{plan.memory_nodes:,} operations, divided by the number of operations: once built, "
         "once more after backward (gradients stored). PyTorch's tensors live in C++ memory "
