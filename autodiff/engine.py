@@ -240,11 +240,12 @@ def _to_float(x: object, where: str) -> float:
 
 
 def _arithmetic(
-    op: Op, number_op: Op, *, reflected: bool = False, negate: bool = False
+    name: str, op: Op, number_op: Op, *, reflected: bool = False, negate: bool = False
 ) -> Callable[[Value, Operand], Value]:
     """Make the method behind an arithmetic operator: ``self <op> other``.
 
     Args:
+        name: The method's name (``"__add__"``), shown in help and in tracebacks.
         op: The row for two Values (``add``, ``mul``, ``pow_value``).
         number_op: The row that carries a plain number instead (``add_const``, ``mul_const``,
             ``pow``): ``x + 1`` is one node, not a node and a constant leaf.
@@ -310,6 +311,11 @@ def _arithmetic(
             return node
         return _finish_slow(node, row, self, other)
 
+    left, right = ("other", "self") if reflected else ("self", "other")
+    method.__doc__ = f"Return ``{left} {'-' if negate else op.symbol} {right}`` as a new node."
+    method.__name__ = name
+    method.__qualname__ = f"Value.{name}"
+    method.__code__ = method.__code__.replace(co_name=name)  # tracebacks say "in __add__"
     return method
 
 
@@ -445,10 +451,10 @@ class Value:
     # -- operations: each a one-liner over the op table ------------------------------------
 
     # The arithmetic operators are made by ``_arithmetic`` (above the class), one line each.
-    __add__ = _arithmetic(_ADD, _ADD_CONST)  # self + other
-    __radd__ = _arithmetic(_ADD, _ADD_CONST, reflected=True)  # other + self
-    __mul__ = _arithmetic(_MUL, _MUL_CONST)  # self * other
-    __rmul__ = _arithmetic(_MUL, _MUL_CONST, reflected=True)  # other * self
+    __add__ = _arithmetic("__add__", _ADD, _ADD_CONST)  # self + other
+    __radd__ = _arithmetic("__radd__", _ADD, _ADD_CONST, reflected=True)  # other + self
+    __mul__ = _arithmetic("__mul__", _MUL, _MUL_CONST)  # self * other
+    __rmul__ = _arithmetic("__rmul__", _MUL, _MUL_CONST, reflected=True)  # other * self
 
     def __neg__(self) -> Value:
         return _apply1(_NEG, self, None)
@@ -456,7 +462,7 @@ class Value:
     def __pos__(self) -> Value:
         return self
 
-    __sub__ = _arithmetic(_ADD, _ADD_CONST, negate=True)  # self + (-other)
+    __sub__ = _arithmetic("__sub__", _ADD, _ADD_CONST, negate=True)  # self + (-other)
 
     def __rsub__(self, other: Operand) -> Value:
         return (-self) + other  # other - self == (-self) + other
@@ -469,7 +475,7 @@ class Value:
         _check_divisor(other, self)
         return self**-1 * other  # other / self == self^-1 * other
 
-    __pow__ = _arithmetic(_POW_VALUE, _POW)  # self ** exponent (a number rides on pow)
+    __pow__ = _arithmetic("__pow__", _POW_VALUE, _POW)  # self ** exponent (a number rides on pow)
 
     def __rpow__(self, base: Operand) -> Value:
         return _apply2(_POW_VALUE, base, self)  # base ** self

@@ -232,3 +232,17 @@ def test_an_int_too_large_for_a_float_is_an_overflow_naming_the_operation(
     """10**400 has 1329 bits, beyond a float's range: OverflowError names operation and size."""
     with pytest.raises(OverflowError, match=rf"^{operation}: an int of 1329 bits is too large"):
         build(Value(2.0))
+
+
+def test_tracebacks_and_help_name_the_operator() -> None:
+    """An error in x ** 2 shows a frame named __pow__; help(Value.__add__) names the method."""
+    import traceback
+
+    with pytest.raises(OverflowError) as caught:
+        Value(1e200) ** 2
+    frames = [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
+    assert "__pow__" in frames
+    assert Value.__add__.__qualname__ == "Value.__add__"
+    assert Value.__rsub__.__qualname__ == "Value.__rsub__"
+    assert Value.__sub__.__doc__ == "Return ``self - other`` as a new node."
+    assert Value.__radd__.__doc__ == "Return ``other + self`` as a new node."
