@@ -1,8 +1,7 @@
-"""x ** 2 takes fast paths that must agree with the general rule's meaning.
+"""x ** 2 takes a fast path in the op table that must agree with the general rule's meaning.
 
-The op table's pow forward squares by one multiplication, and ``Value.__pow__`` squares in place
-without calling that forward: both must give the correctly rounded square, the same errors, and
-exactly what the table's forward gives.
+The op table's pow forward squares by one multiplication: it must give the correctly rounded
+square and the same errors, and ``x ** 2`` (an int or a float 2) must give exactly that.
 """
 
 from __future__ import annotations
