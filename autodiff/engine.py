@@ -76,6 +76,9 @@ _SIGMOID: Final = OPS["sigmoid"]
 _TANH: Final = OPS["tanh"]
 _RELU: Final = OPS["relu"]
 _CARRIES_CONSTANT: Final = (_POW, _ADD_CONST, _MUL_CONST)
+# The row that carries a plain number in place of a binary row's Value operand: x + 1, 2 * x,
+# x ** 2 are one node each. add and mul commute, so the number may stand on either side of them.
+_NUMBER_ROWS: Final = {_ADD: _ADD_CONST, _MUL: _MUL_CONST, _POW_VALUE: _POW}
 
 # Marks, in the ``_b`` slot of a leaf, a constant: a leaf the engine made from a plain number
 # where no op-table row can carry the number (the 2 in ``2 ** x``). Drawings colour constants
@@ -238,16 +241,20 @@ def _to_float(x: object, where: str) -> float:
     )
 
 
+def _operation_name(op: Op) -> str:
+    """What errors call a binary row's operation: ``pow_value`` is the user's ``**``, "pow"."""
+    return "pow" if op is _POW_VALUE else op.name
+
+
 def _arithmetic(
-    name: str, op: Op, number_op: Op, *, reflected: bool = False, negate: bool = False
+    name: str, op: Op, *, reflected: bool = False, negate: bool = False
 ) -> Callable[[Value, Operand], Value]:
     """Make the method behind an arithmetic operator: ``self <op> other``.
 
     Args:
         name: The method's name (``"__add__"``), shown in help and in tracebacks.
-        op: The row for two Values (``add``, ``mul``, ``pow_value``).
-        number_op: The row that carries a plain number instead (``add_const``, ``mul_const``,
-            ``pow``): ``x + 1`` is one node, not a node and a constant leaf.
+        op: The row for two Values (``add``, ``mul``, ``pow_value``). A plain number rides on
+            the node of its ``_NUMBER_ROWS`` row instead (``add_const``, ``mul_const``, ``pow``).
         reflected: Make ``other <op> self`` (``__radd__``); only for rows that commute when the
             other operand is a number.
         negate: Make ``self <op> (-other)`` (``__sub__`` is ``self + (-other)``).
@@ -257,9 +264,10 @@ def _arithmetic(
     Python call instead of two, which saves ~40 ns of the ~180 ns a node costs.
     Everything else (numpy scalars and arrays, bad operands) goes the general way, ``_apply2``.
     """
+    number_op = _NUMBER_ROWS[op]
     forward = op.forward
     number_forward = number_op.forward
-    where = "pow" if op is _POW_VALUE else op.name  # what errors call the operation
+    where = _operation_name(op)
 
     def method(self: Value, other: Operand) -> Value:
         if type(other) is not Value or reflected:  # other is a number (or not an operand)
@@ -440,10 +448,10 @@ class Value:
     # -- operations: each a one-liner over the op table ------------------------------------
 
     # The arithmetic operators are made by ``_arithmetic`` (above the class), one line each.
-    __add__ = _arithmetic("__add__", _ADD, _ADD_CONST)  # self + other
-    __radd__ = _arithmetic("__radd__", _ADD, _ADD_CONST, reflected=True)  # other + self
-    __mul__ = _arithmetic("__mul__", _MUL, _MUL_CONST)  # self * other
-    __rmul__ = _arithmetic("__rmul__", _MUL, _MUL_CONST, reflected=True)  # other * self
+    __add__ = _arithmetic("__add__", _ADD)  # self + other
+    __radd__ = _arithmetic("__radd__", _ADD, reflected=True)  # other + self
+    __mul__ = _arithmetic("__mul__", _MUL)  # self * other
+    __rmul__ = _arithmetic("__rmul__", _MUL, reflected=True)  # other * self
 
     def __neg__(self) -> Value:
         return _apply1(_NEG, self, None)
@@ -451,7 +459,7 @@ class Value:
     def __pos__(self) -> Value:
         return self
 
-    __sub__ = _arithmetic("__sub__", _ADD, _ADD_CONST, negate=True)  # self + (-other)
+    __sub__ = _arithmetic("__sub__", _ADD, negate=True)  # self + (-other)
 
     def __rsub__(self, other: Operand) -> Value:
         return (-self) + other  # other - self == (-self) + other
@@ -464,7 +472,7 @@ class Value:
         _check_divisor(other, self)
         return self**-1 * other  # other / self == self^-1 * other
 
-    __pow__ = _arithmetic("__pow__", _POW_VALUE, _POW)  # self ** exponent (a number rides on pow)
+    __pow__ = _arithmetic("__pow__", _POW_VALUE)  # self ** exponent
 
     def __rpow__(self, base: Operand) -> Value:
         return _apply2(_POW_VALUE, base, self)  # base ** self
@@ -618,23 +626,18 @@ def _apply2(op: Op, a: object, b: object) -> Value:
         if type(b) is not float:  # the common number needs no coercion and is no array
             if _is_array(b):
                 return NotImplemented  # type: ignore[no-any-return]  # numpy broadcasts
-            b = _to_float(b, "pow" if op is _POW_VALUE else op.name)
-        if op is _ADD:
-            return _apply1(_ADD_CONST, a, b)  # type: ignore[arg-type]
-        if op is _MUL:
-            return _apply1(_MUL_CONST, a, b)  # type: ignore[arg-type]
-        if op is _POW_VALUE:
-            return _apply1(_POW, a, b)  # type: ignore[arg-type]  # a number exponent
+            b = _to_float(b, _operation_name(op))
+        number_op = _NUMBER_ROWS.get(op)
+        if number_op is not None:
+            return _apply1(number_op, a, b)  # type: ignore[arg-type]
         b = _constant(b, op.name)
     if type(a) is not Value:
         if type(a) is not float:
             if _is_array(a):
                 return NotImplemented  # type: ignore[no-any-return]  # numpy broadcasts
             a = _to_float(a, op.name)
-        if op is _ADD:
-            return _apply1(_ADD_CONST, b, a)
-        if op is _MUL:
-            return _apply1(_MUL_CONST, b, a)
+        if op is _ADD or op is _MUL:
+            return _apply1(_NUMBER_ROWS[op], b, a)
         a = _constant(a, op.name)
     try:
         data = op.forward(a.data, b.data)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -262,14 +263,21 @@ def test_marking_walk_equals_topological_order_on_handmade_graphs(name: str) -> 
     assert no_marks(root)
 
 
+def random_graphs(
+    kit: Any, seed: int, count: int, most_ops: int
+) -> Iterator[tuple[list[Value], Value]]:
+    """``count`` seeded random programs over 3 inputs (nodes reused at random): (leaves, output)."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        program = kit.generate(rng.choice, rng.uniform, 3, rng.randint(1, most_ops))
+        leaves = [Value(x) for x in program.inputs]
+        yield leaves, kit.run(program, leaves, kit.VALUE_FUNCTIONS)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_marking_walk_equals_topological_order_on_random_graphs(kit: Any, seed: int) -> None:
     """On seeded random programs (nodes reused at random) both walks agree on the interior."""
-    rng = random.Random(seed)
-    for _ in range(60):
-        program = kit.generate(rng.choice, rng.uniform, 3, rng.randint(1, 40))
-        leaves = [Value(x) for x in program.inputs]
-        out = kit.run(program, leaves, kit.VALUE_FUNCTIONS)
+    for _leaves, out in random_graphs(kit, seed, count=60, most_ops=40):
         order, _, all_marked = walk(out)
         assert_same_walk(order, out)
         assert all_marked
@@ -322,11 +330,7 @@ def test_topological_order_leaves_every_grad_untouched() -> None:
 @pytest.mark.parametrize("seed", range(3))
 def test_no_marks_after_backward_recorded_backward_or_gradients(kit: Any, seed: int) -> None:
     """After backward (plain or create_graph) and after gradients(), no node holds a mark."""
-    rng = random.Random(seed)
-    for _ in range(30):
-        program = kit.generate(rng.choice, rng.uniform, 3, rng.randint(1, 25))
-        leaves = [Value(x) for x in program.inputs]
-        out = kit.run(program, leaves, kit.VALUE_FUNCTIONS)
+    for leaves, out in random_graphs(kit, seed, count=30, most_ops=25):
         before = [node.grad for node in topological_order(out)]
         found = gradients(out, leaves)
         assert [node.grad for node in topological_order(out)] == before
