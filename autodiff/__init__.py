@@ -15,15 +15,16 @@ from autodiff.anomaly import detect_anomaly
 from autodiff.check import GradcheckError, gradcheck, gradgradcheck
 from autodiff.custom import CustomOp, define_op
 from autodiff.engine import (
+    ChainRuleStep,
     Value,
-    enable_grad,
+    chain_rule_steps,
     gradients,
-    is_grad_enabled,
-    no_grad,
     partials,
+    to_float,
     topological_order,
 )
 from autodiff.explain import Explanation, explain
+from autodiff.mode import enable_grad, is_grad_enabled, no_grad
 from autodiff.functional import grad, hessian, value_and_grad
 from autodiff.ops import OPS, Op
 from autodiff.optim import SGD
@@ -34,6 +35,7 @@ __version__ = "0.1.0"
 __all__ = [
     "OPS",
     "SGD",
+    "ChainRuleStep",
     "CustomOp",
     "DotNotFoundError",
     "Explanation",
@@ -42,6 +44,7 @@ __all__ = [
     "Value",
     "__version__",
     "backward_steps",
+    "chain_rule_steps",
     "define_op",
     "detect_anomaly",
     "draw",
@@ -56,6 +59,7 @@ __all__ = [
     "no_grad",
     "partials",
     "render",
+    "to_float",
     "to_text",
     "topological_order",
     "value_and_grad",

@@ -6,7 +6,7 @@ FloatingPointError at the first non-finite number, naming the operation and the 
 code that created the node. Float arithmetic overflows to ``inf`` (``1e308 * 10``) and makes
 ``nan`` (``inf - inf``) silently; this is how to find where. It does not change any result and
 costs nothing outside the context: the engine only calls the observer while one is installed
-(``autodiff.engine._observing``).
+(``autodiff.mode.observing``).
 
 Example:
     >>> from autodiff import Value
@@ -23,12 +23,15 @@ import math
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any, Final
 
-from autodiff.engine import Value, _observing
+from autodiff.engine import Value
+from autodiff.mode import observing
+from autodiff.ops import data_of
 
 __all__ = ["detect_anomaly"]
 
@@ -56,19 +59,19 @@ def _user_location() -> str:
     return "<unknown location>"
 
 
-def _is_finite(x: Any) -> bool:
-    return math.isfinite(x.data if isinstance(x, Value) else x)
-
 
 def _describe(node: Value) -> str:
-    return f"{node.op} node {node.label!r}" if node.label else str(node.op)
+    name = node.op.name if node.op is not None else "leaf"
+    return f"{name} node {node.label!r}" if node.label else name
 
 
 class _AnomalyObserver:
     """Checks every new node and every backward contribution; remembers where nodes came from."""
 
     def __init__(self) -> None:
-        self.locations: dict[Value, str] = {}
+        # Weak keys: the record of where a node was made goes when the node does, so a long
+        # loop inside detect_anomaly keeps no graph alive.
+        self.locations: weakref.WeakKeyDictionary[Value, str] = weakref.WeakKeyDictionary()
 
     def on_create(self, node: Value) -> None:
         location = _user_location()
@@ -78,8 +81,6 @@ class _AnomalyObserver:
             # The operands as the user wrote them: the inputs' data, then any number the node
             # carries (the 10 in ``x * 10``, the 2 in ``x ** 2``).
             operands = [parent.data for parent in parents]
-            if node.constant is not None:
-                operands.append(node.constant)
             inputs = ", ".join(repr(operand) for operand in operands)
             hint = (
                 "; an input was already not finite (made outside detect_anomaly, or given as data)"
@@ -91,10 +92,11 @@ class _AnomalyObserver:
                 f"created at {location}{hint}"
             )
 
-    def on_backward(self, node: Value, parent: Value, contribution: Any) -> None:
-        if _is_finite(contribution):
+    def on_backward(self, node: Value, parent: Value, local: Any) -> None:
+        # In numbers, also under create_graph: multiplying the Values would record a node.
+        value = data_of(node.grad) * data_of(local)
+        if math.isfinite(value):
             return
-        value = contribution.data if isinstance(contribution, Value) else contribution
         location = self.locations.get(node, "<created before detect_anomaly>")
         index = node.parents.index(parent)
         name = f" {parent.label!r}" if parent.label else ""
@@ -139,7 +141,7 @@ def detect_anomaly() -> Iterator[None]:
     observer = _AnomalyObserver()
     _active.observer = observer
     try:
-        with _observing(observer):
+        with observing(observer):
             yield
     finally:
         _active.observer = None

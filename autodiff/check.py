@@ -23,7 +23,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from autodiff.engine import Value, _to_float, enable_grad, gradients
+from autodiff.engine import Value, gradients, to_float
+from autodiff.mode import enable_grad
 
 __all__ = ["GradcheckError", "Mismatch", "gradcheck", "gradgradcheck"]
 
@@ -116,7 +117,7 @@ def _validate(
     for tolerance_name, tolerance in (("atol", atol), ("rtol", rtol)):
         if not (isinstance(tolerance, (int, float)) and tolerance >= 0):
             raise ValueError(f"{where}: {tolerance_name} must be >= 0, got {tolerance!r}")
-    return [x.data if isinstance(x, Value) else _to_float(x, where) for x in inputs]
+    return [x.data if isinstance(x, Value) else to_float(x, where) for x in inputs]
 
 
 def _output(function: Callable[..., Any], xs: Sequence[Value], where: str) -> Value:

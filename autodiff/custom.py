@@ -22,8 +22,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from autodiff.engine import Operand, Value, _to_float, apply
-from autodiff.ops import OPS, Op
+from autodiff.engine import Operand, Value, apply, to_float
+from autodiff.ops import CUSTOM_ROWS, OPS, Op
 
 __all__ = ["CustomOp", "define_op"]
 
@@ -61,10 +61,7 @@ class CustomOp:
             self._checked = True
             inputs = [parent.data for parent in node.parents]
             try:
-                if self.op.arity == 1:
-                    self.op.partials(node.data, inputs[0], None)
-                else:
-                    self.op.partials(node.data, *inputs)
+                self.op.partials(node.data, *inputs)
             except ArithmeticError:
                 pass  # a domain edge at this point says nothing about the rule's shape
         return node
@@ -114,7 +111,7 @@ def _checked_derivatives(name: str, arity: int, result: object) -> tuple[Any, ..
         )
     for item in result:
         if not isinstance(item, Value):
-            _to_float(item, f"{name}: partials")
+            to_float(item, f"{name}: partials")
     return tuple(result)
 
 
@@ -213,21 +210,29 @@ def define_op(
             raise TypeError(
                 f"{op_name}: forward must return a number computed from floats, got a Value"
             )
-        return _to_float(result, f"{op_name}: forward")
+        return to_float(result, f"{op_name}: forward")
 
     def checked_partials(out: Any, *xs: Any) -> tuple[Any, ...]:
-        return _checked_derivatives(op_name, count, partials(out, *xs))
+        try:
+            result = partials(out, *xs)
+        except Exception as error:
+            # Raised during backward: say which op's rule failed, and where, keeping the type.
+            message = f"{op_name}: partials raised {type(error).__name__} at {_point(xs)}: {error}"
+            try:
+                renamed = type(error)(message)
+            except Exception:
+                renamed = RuntimeError(message)
+            raise renamed from error
+        derivatives = _checked_derivatives(op_name, count, result)
+        if isinstance(out, float):  # a plain backward stores floats, whatever the rule returns
+            return tuple(d.data if isinstance(d, Value) else to_float(d) for d in derivatives)
+        return derivatives
 
-    # The engine passes unary rows a constant operand (pow's exponent); custom ops have none.
-    if arity == 1:
-
-        def row_forward(x: Any, constant: None) -> float:
-            return checked_forward(x)
-
-        def row_partials(out: Any, x: Any, constant: None) -> tuple[Any, ...]:
-            return checked_partials(out, x)
-
-        op = Op(name, symbol or name, 1, row_forward, row_partials, formula)
-    else:
-        op = Op(name, symbol or name, arity, checked_forward, checked_partials, formula)
+    op = Op(name, symbol or name, arity, checked_forward, checked_partials, formula)
+    CUSTOM_ROWS[name] = op  # so that pickled graphs using it find it again by name
     return CustomOp(op)
+
+
+def _point(inputs: tuple[Any, ...]) -> str:
+    numbers = ", ".join(repr(x.data if isinstance(x, Value) else x) for x in inputs)
+    return f"({numbers})"

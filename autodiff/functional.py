@@ -23,7 +23,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Union
 
-from autodiff.engine import Value, _to_float, enable_grad, gradients
+from autodiff.engine import Value, gradients, to_float
+from autodiff.mode import enable_grad
 
 __all__ = ["grad", "hessian", "value_and_grad"]
 
@@ -93,7 +94,7 @@ def _variable(argument: object, where: str) -> Value:
         node = argument + 0.0
         node.label = argument.label
         return node
-    return Value(_to_float(argument, where))
+    return Value(to_float(argument, where))
 
 
 def _is_nested(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
@@ -133,11 +134,13 @@ def _evaluate(
     nested = _is_nested(args, kwargs)
     call_args = list(args)
     variables: dict[int, Value] = {}
-    for position in positions:
-        if position not in variables:
-            variables[position] = _variable(args[position], where)
-        call_args[position] = variables[position]
+    # Recording even inside no_grad: the derivative is computed from this graph, and a Value
+    # argument must stay connected to it so the result is differentiable again.
     with enable_grad(), _Nested():
+        for position in positions:
+            if position not in variables:
+                variables[position] = _variable(args[position], where)
+            call_args[position] = variables[position]
         output = _check_output(function(*call_args, **kwargs), function, where)
         found = gradients(output, list(variables.values()), create_graph=nested)
     by_position = dict(zip(variables, found, strict=True))

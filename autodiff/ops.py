@@ -1,28 +1,34 @@
-"""The op table: every primitive's forward rule and local derivatives, side by side.
+"""The op table: each primitive's forward rule, local derivatives and formula, together.
 
 This module owns *what each primitive computes* and *how its output changes with each input*.
 It does not own the chain rule: the engine (``autodiff.engine``) multiplies each local
-derivative by the upstream gradient and accumulates it. No rule here ever writes ``+=``.
+derivative by the upstream gradient and accumulates it, in one place. No rule here writes ``+=``.
 
-Conventions, shared by every row:
+Every row follows the same conventions:
 
-* ``forward`` takes the inputs' data as floats and returns a float. It raises a built-in
-  exception (ValueError, ZeroDivisionError, OverflowError) whose message names the operation
-  and the operand when the input is outside the operation's domain; it never returns a complex
-  number or a silently wrong value.
-* ``partials(out, *inputs)`` returns a tuple with one local derivative d(out)/d(input_i) per
-  input. It is written with arithmetic and the helpers below only, so it works on floats (plain
-  backward) and on ``Value`` nodes (``create_graph=True``), which is what makes higher-order
-  gradients fall out of the same table.
-* A unary row may carry a constant operand: ``pow``'s number exponent, the number in
-  ``add_const`` (x + c) and ``mul_const`` (x * c). Its forward and partials then take
-  ``(x, constant)``; for other unary rows the constant is ``None``.
+* ``forward(*inputs)`` takes the inputs' data as floats and returns a float. Outside the
+  operation's domain it raises a built-in exception (ValueError, ZeroDivisionError,
+  OverflowError) whose message names the operation and the operand; it never returns a complex
+  number.
+* ``partials(out, *inputs)`` returns one local derivative d(out)/d(input_i) per input. It is
+  written with arithmetic and the helpers below only, so the same rule works on floats (plain
+  backward) and on ``Value`` nodes (``backward(create_graph=True)``): that is what makes
+  higher-order gradients fall out of this one table. Where the true derivative is infinite
+  (sqrt at 0) it gives ``inf``, as PyTorch does, and never raises.
+* ``formula`` is the derivative rule in plain text, for people: drawings, ``explain`` and the
+  explorer page show it.
+
+An operand may be a plain number (the 2 in ``x ** 2``, the 0.5 in ``0.5 * x``): the rules get
+it as a float, in its place, and the engine gives it no gradient. So ``x ** 2`` and
+``x * 0.5`` are one node each, and ``mul`` serves both ``x * y`` and ``x * 0.5``.
 
 Example:
     >>> OPS["mul"].forward(3.0, 4.0)
     12.0
     >>> OPS["mul"].partials(12.0, 3.0, 4.0)
     (4.0, 3.0)
+    >>> OPS["tanh"].formula
+    'd tanh(x)/dx = 1 - tanh(x)^2'
 """
 
 from __future__ import annotations
@@ -30,111 +36,62 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
-__all__ = ["OPS", "Op", "data_of", "exp", "log"]
+__all__ = ["OPS", "Op", "cos", "data_of", "exp", "log", "power", "sin"]
 
 
+@dataclass(frozen=True, eq=False, slots=True)
 class Op:
-    """One row of the op table: a primitive's name, symbol, arity, forward and partials.
+    """One row of the op table: a primitive's name, symbol, arity, rules and formula.
 
     Args:
-        name: The row's key in ``OPS`` and the value of ``Value.op`` for nodes it creates.
+        name: The row's key in ``OPS``; ``node.op.name`` for the nodes it makes.
         symbol: A short display form for drawings and explanations (``"*"``, ``"σ"``).
-        arity: How many ``Value`` inputs the primitive takes (1, 2, or more for custom ops).
+        arity: How many inputs the primitive takes.
         forward: Computes the output's data from the inputs' data (floats).
         partials: Computes the local derivatives from ``(out, *inputs)``.
-        formula: The derivative rule in plain text, for people (``"d tanh/dx = 1 - tanh^2"``).
-        fixed: The local derivatives when they are the same numbers at every point (add's
-            ``(1.0, 1.0)``), else None. Backward then reads them instead of calling
-            ``partials``, which saves a Python call per node; they must equal what
-            ``partials`` returns, and a test checks that they do.
-        by_constant: True when a unary row's local derivative is the number it carries
-            (``mul_const``: d(x*c)/dx = c). Backward then multiplies by that number instead
-            of calling ``partials``; a test checks that the two agree.
-
-    Attributes:
-        route: How backward applies the local derivatives, worked out from ``arity``,
-            ``fixed`` and ``by_constant``: one of the ``ROUTE_*`` numbers below.
+        formula: The derivative rule in plain text.
+        lenient: The forward rule without its domain errors (``inf`` at a pole, as IEEE
+            arithmetic and PyTorch give), or None when ``forward`` never raises. The engine uses
+            it only while it evaluates derivative rules on Values, so that the derivative of
+            sqrt at 0 is ``inf`` there too, never an error from inside backward.
 
     Example:
-        >>> OPS["tanh"].formula
-        'd tanh(x)/dx = 1 - tanh(x)^2'
-        >>> OPS["add"].fixed, OPS["mul"].fixed
-        ((1.0, 1.0), None)
+        >>> OPS["add"]
+        Op('add')
     """
 
-    __slots__ = (
-        "arity",
-        "by_constant",
-        "fixed",
-        "formula",
-        "forward",
-        "name",
-        "partials",
-        "route",
-        "symbol",
-    )
-
-    def __init__(
-        self,
-        name: str,
-        symbol: str,
-        arity: int,
-        forward: Callable[..., float],
-        partials: Callable[..., tuple[Any, ...]],
-        formula: str,
-        fixed: tuple[float, ...] | None = None,
-        by_constant: bool = False,
-    ) -> None:
-        self.name = name
-        self.symbol = symbol
-        self.arity = arity
-        self.forward = forward
-        self.partials = partials
-        self.formula = formula
-        self.fixed = fixed
-        self.by_constant = by_constant
-        self.route = _route(arity, fixed, by_constant)
+    name: str
+    symbol: str
+    arity: int
+    forward: Callable[..., float]
+    partials: Callable[..., tuple[Any, ...]]
+    formula: str
+    lenient: Callable[..., float] | None = None
 
     def __repr__(self) -> str:
-        return f"Op({self.name!r}, symbol={self.symbol!r}, arity={self.arity})"
+        return f"Op({self.name!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rows hold functions, so they are pickled by name and found again when loaded.
+        return (_row_named, (self.name,))
 
 
-# How backward applies a row's local derivatives (``Op.route``). Each route is a branch of the
-# engine's float loop; the special ones skip the call to ``partials`` (~50 ns a node), and the
-# unit ones skip the multiplication by 1.0 too (g * 1.0 is g, exactly, even for inf and nan).
-ROUTE_BINARY: Final = 1  # two inputs: call partials (mul, pow_value)
-ROUTE_UNIT_BINARY: Final = 2  # two inputs, both derivatives 1.0: pass the gradient on (add)
-ROUTE_UNIT: Final = 3  # one input, derivative 1.0: pass the gradient on (add_const)
-ROUTE_UNARY: Final = 4  # one input: call partials (pow, exp, relu...)
-ROUTE_BY_CONSTANT: Final = 5  # one input, derivative = the carried number (mul_const)
-ROUTE_FIXED: Final = 6  # one input, a fixed derivative other than 1.0 (neg)
-ROUTE_MANY: Final = 7  # three inputs or more (custom ops): call partials
-ROUTE_BINARY_FIXED: Final = 8  # two inputs, fixed derivatives not both 1.0 (custom ops)
+# Rows pickled by name are looked up here: the built-in table, then rows that
+# ``autodiff.custom.define_op`` registered.
+CUSTOM_ROWS: Final[dict[str, Op]] = {}
 
 
-def _route(arity: int, fixed: tuple[float, ...] | None, by_constant: bool) -> int:
-    if by_constant:
-        if arity != 1:
-            raise ValueError(f"by_constant needs a one-input row, not arity {arity}")
-        if fixed is not None:
-            raise ValueError("a row has either fixed derivatives or by_constant, not both")
-        return ROUTE_BY_CONSTANT
-    if fixed is not None:
-        if len(fixed) != arity:
-            raise ValueError(f"fixed has {len(fixed)} derivatives for a row of arity {arity}")
-        unit = all(type(d) is float and d == 1.0 for d in fixed)
-        if arity == 1:
-            return ROUTE_UNIT if unit else ROUTE_FIXED
-        if arity == 2:
-            return ROUTE_UNIT_BINARY if unit else ROUTE_BINARY_FIXED
-        return ROUTE_MANY
-    if arity == 1:
-        return ROUTE_UNARY
-    if arity == 2:
-        return ROUTE_BINARY
-    return ROUTE_MANY
+def _row_named(name: str) -> Op:
+    row = OPS.get(name) or CUSTOM_ROWS.get(name)
+    if row is None:
+        raise LookupError(
+            f"op {name!r} is not defined in this process: run the define_op that makes it "
+            "before loading a graph that uses it"
+        )
+    return row
 
 
 # ----------------------------------------------------------------------------------------------
@@ -173,65 +130,155 @@ def log(x: Any) -> Any:
     return math.log(x) if isinstance(x, float) else x.log()
 
 
+def sin(x: Any) -> Any:
+    """Sine of a float (math.sin) or of a Value (its ``sin`` method).
+
+    Example:
+        >>> sin(0.0)
+        0.0
+    """
+    return math.sin(x) if isinstance(x, float) else x.sin()
+
+
+def cos(x: Any) -> Any:
+    """Cosine of a float (math.cos) or of a Value (its ``cos`` method).
+
+    Example:
+        >>> cos(0.0)
+        1.0
+    """
+    return math.cos(x) if isinstance(x, float) else x.cos()
+
+
+_INFINITY: Final = math.inf
+
+
+def _is_odd_integer(c: float) -> bool:
+    return c.is_integer() and c % 2.0 == 1.0
+
+
+def _ieee_power(x: float, c: float) -> float:
+    """``x ** c`` on floats as IEEE arithmetic gives it, where Python raises or goes complex."""
+    try:
+        result = x**c
+    except ZeroDivisionError:  # 0.0 to a negative power: a pole
+        return math.copysign(math.inf, x) if _is_odd_integer(c) else math.inf
+    except OverflowError:
+        return -math.inf if x < 0.0 and _is_odd_integer(c) else math.inf
+    return result if isinstance(result, float) else math.nan  # negative ** non-integer
+
+
+def power(x: Any, c: Any) -> Any:
+    """``x ** c`` for a float (``inf`` at a pole or on overflow, never an error) or a Value.
+
+    Example:
+        >>> power(0.0, -0.5)
+        inf
+    """
+    return _ieee_power(x, c) if isinstance(x, float) else x**c
+
+
 # ----------------------------------------------------------------------------------------------
-# Forward rules on floats. Each checks its domain so the error names the operation.
+# The rows. One block per primitive: its forward rule, then its local derivatives. The forward
+# rules of add, sub and mul are Python's own (``operator.add``...), written in the table.
 
 
-def _neg(x: float, _: None) -> float:
+def _add_partials(out: Any, x: Any, y: Any) -> tuple[float, float]:
+    return (1.0, 1.0)
+
+
+def _sub_partials(out: Any, x: Any, y: Any) -> tuple[float, float]:
+    return (1.0, -1.0)
+
+
+def _mul_partials(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    return (y, x)
+
+
+def _div(x: float, y: float) -> float:
+    if y == 0.0:
+        raise ZeroDivisionError(f"div: division by zero ({x!r} / {y!r})")
+    return x / y  # correctly rounded; overflows to inf only where the quotient does
+
+
+def _div_partials(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    # -out / y rather than -x / y**2: y**2 overflows or underflows long before the derivative
+    # does (x = 1e-200, y = 1e-160: y**2 underflows to 0, while -out / y is -1e120).
+    return (1.0 / y, -out / y)
+
+
+def _neg(x: float) -> float:
     return -x
+
+
+def _neg_partials(out: Any, x: Any) -> tuple[float]:
+    return (-1.0,)
 
 
 def _pow(x: float, c: float) -> float:
     if c == 2.0:
-        # Squares (squared errors) are the common power. x * x is the correctly rounded square
-        # at a fraction of the cost of the general pow, which (libm's) is one unit in the last
-        # place off for about 1 input in 1000.
-        result: float = x * x
-        if result == math.inf and x != math.inf and x != -math.inf:
-            raise OverflowError(f"pow: {x!r} ** 2.0 overflows a float")
-        return result
-    if x < 0.0 and not c.is_integer():
-        raise ValueError(
-            f"pow: negative base {x!r} to the non-integer power {c!r} has no real value"
-        )
-    if x == 0.0 and c < 0.0:
+        result = x * x  # the common square: correctly rounded, where libm's pow may be 1 ulp off
+    elif x < 0.0 and not c.is_integer():
+        raise ValueError(f"pow: negative base {x!r} to the non-integer power {c!r} has no real value")
+    elif x == 0.0 and c < 0.0:
         raise ZeroDivisionError(f"pow: 0.0 to the negative power {c!r} divides by zero")
-    try:
-        result = x**c  # a float: the guards above rule out a complex result
-    except OverflowError:
-        raise OverflowError(f"pow: {x!r} ** {c!r} overflows a float") from None
+    else:
+        result = _ieee_power(x, c)
+    if abs(result) == _INFINITY and abs(x) != _INFINITY:
+        raise OverflowError(f"pow: {x!r} ** {c!r} overflows a float")
     return result
+
+
+def _pow_partials(out: Any, x: Any, c: float) -> tuple[Any, float]:
+    # The exponent is a plain number, so only d/dx is needed (d/dc is given as 0, unused).
+    # NOTE: at x = 0 with c < 1 the slope is vertical: d/dx is inf (as in PyTorch).
+    if c == 2.0:
+        return (2.0 * x, 0.0)
+    if c == 0.0:
+        return (0.0, 0.0)
+    return (c * power(x, c - 1.0), 0.0)
 
 
 def _pow_value(x: float, y: float) -> float:
     # The exponent is a Value, so backward needs d/dy = x**y * log(x): real only for x >= 0.
     if x < 0.0:
         raise ValueError(
-            f"pow_value: negative base {x!r} with a Value exponent has no real derivative with "
-            "respect to the exponent (x**y * log(x)); use a number exponent instead"
+            f"pow: negative base {x!r} with a Value exponent has no real derivative with respect "
+            "to the exponent (x**y * log(x)); use a number exponent instead"
         )
-    if x == 0.0 and y < 0.0:
-        raise ZeroDivisionError(f"pow_value: 0.0 to the negative power {y!r} divides by zero")
-    try:
-        return float(x**y)
-    except OverflowError:
-        raise OverflowError(f"pow_value: {x!r} ** {y!r} overflows a float") from None
+    return _pow(x, y)
 
 
-def _exp(x: float, _: None) -> float:
+def _pow_value_partials(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    # NOTE: at x = 0 the forward required y >= 0; there d/dy := 0 instead of 0 * log(0), and
+    # d/dx follows the number-exponent rule at c = y.
+    if data_of(x) == 0.0:
+        return (_pow_partials(out, x, y)[0], 0.0)
+    return (y * power(x, y - 1.0), out * log(x))
+
+
+def _exp(x: float) -> float:
     try:
         return math.exp(x)
     except OverflowError:
         raise OverflowError(f"exp: exp({x!r}) overflows a float (x must be <= 709.78)") from None
 
 
-def _log(x: float, _: None) -> float:
+def _exp_partials(out: Any, x: Any) -> tuple[Any]:
+    return (out,)
+
+
+def _log(x: float) -> float:
     if x <= 0.0:
         raise ValueError(f"log: log({x!r}) is undefined; log needs x > 0")
     return math.log(x)
 
 
-def _sigmoid(x: float, _: None) -> float:
+def _log_partials(out: Any, x: Any) -> tuple[Any]:
+    return (1.0 / x,)
+
+
+def _sigmoid(x: float) -> float:
     # Stable for every finite x: exp only ever sees a non-positive argument, so it cannot
     # overflow; for x << 0 the result underflows gracefully to 0.0.
     if x >= 0.0:
@@ -240,106 +287,73 @@ def _sigmoid(x: float, _: None) -> float:
     return z / (1.0 + z)
 
 
-def _tanh(x: float, _: None) -> float:
-    return math.tanh(x)  # math.tanh saturates to +-1.0 and never overflows
+def _sigmoid_partials(out: Any, x: Any) -> tuple[Any]:
+    return (out * (1.0 - out),)
 
 
-def _relu(x: float, _: None) -> float:
-    return x if x > 0.0 else 0.0
+def _tanh(x: float) -> float:
+    return math.tanh(x)  # saturates to +-1.0 and never overflows
 
 
-# ----------------------------------------------------------------------------------------------
-# Local derivatives, written to work on floats and on Values.
+def _tanh_partials(out: Any, x: Any) -> tuple[Any]:
+    return (1.0 - out * out,)
 
 
-def _add_partials(out: Any, x: Any, y: Any) -> tuple[float, float]:
-    return (1.0, 1.0)  # d(x+y)/dx = 1, d(x+y)/dy = 1
+def _relu(x: float) -> float:
+    return 0.0 if x <= 0.0 else x  # written so that relu(nan) is nan, as in PyTorch
 
 
-def _mul_partials(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    return (y, x)  # d(xy)/dx = y, d(xy)/dy = x
+def _relu_partials(out: Any, x: Any) -> tuple[float]:
+    # NOTE: relu'(0) := 0, the left slope, as PyTorch does.
+    return (0.0 if data_of(x) <= 0.0 else 1.0,)
 
 
-def _add_const_partials(out: Any, x: Any, c: float) -> tuple[float]:
-    return (1.0,)  # d(x+c)/dx = 1
+def _abs(x: float) -> float:
+    return abs(x)
 
 
-def _mul_const_partials(out: Any, x: Any, c: float) -> tuple[float]:
-    return (c,)  # d(x*c)/dx = c
+def _abs_partials(out: Any, x: Any) -> tuple[float]:
+    # NOTE: abs'(0) := 0, the average of the two slopes, as PyTorch does.
+    x = data_of(x)
+    if x > 0.0:
+        return (1.0,)
+    if x < 0.0:
+        return (-1.0,)
+    return (0.0 if x == 0.0 else math.nan,)
 
 
-def _neg_partials(out: Any, x: Any, _: None) -> tuple[float]:
-    return (-1.0,)  # d(-x)/dx = -1
+def _sin(x: float) -> float:
+    if math.isinf(x):
+        raise ValueError(f"sin: sin({x!r}) is undefined")
+    return math.sin(x)
 
 
-def _pow_partials(out: Any, x: Any, c: float) -> tuple[Any]:
-    # d x^c/dx = c * x^(c-1).
-    # NOTE: at x = 0 with 0 < c < 1 the slope is vertical: the derivative is +inf (as in
-    # PyTorch), which anomaly mode reports. With c = 0 the output is constant: derivative 0.
-    if c == 2.0:
-        return (2.0 * x,)  # d x^2/dx = 2x, without the general pow
-    if c == 0.0:
-        return (0.0,)
-    if c < 1.0 and data_of(x) == 0.0:
-        return (math.inf,)
-    return (c * x ** (c - 1.0),)
+def _sin_partials(out: Any, x: Any) -> tuple[Any]:
+    return (cos(x),)
 
 
-def _pow_value_partials(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    # d x^y/dx = y * x^(y-1);  d x^y/dy = x^y * log(x).
-    # NOTE: at x = 0 the forward already required y >= 0. We define d/dy := 0 there instead
-    # of evaluating 0 * log(0), and take d/dx from the number-exponent rule at c = y.
-    if data_of(x) == 0.0:
-        return (_pow_partials(out, x, data_of(y))[0], 0.0)
-    return (y * x ** (y - 1.0), out * log(x))
+def _cos(x: float) -> float:
+    if math.isinf(x):
+        raise ValueError(f"cos: cos({x!r}) is undefined")
+    return math.cos(x)
 
 
-def _exp_partials(out: Any, x: Any, _: None) -> tuple[Any]:
-    return (out,)  # d e^x/dx = e^x
-
-
-def _log_partials(out: Any, x: Any, _: None) -> tuple[Any]:
-    return (1.0 / x,)  # d log(x)/dx = 1/x
-
-
-def _sigmoid_partials(out: Any, x: Any, _: None) -> tuple[Any]:
-    return (out * (1.0 - out),)  # d sigmoid(x)/dx = sigmoid(x) * (1 - sigmoid(x))
-
-
-def _tanh_partials(out: Any, x: Any, _: None) -> tuple[Any]:
-    return (1.0 - out * out,)  # d tanh(x)/dx = 1 - tanh(x)^2
-
-
-def _relu_partials(out: Any, x: Any, _: None) -> tuple[float]:
-    # NOTE: relu'(0) := 0 (the kink takes the left slope, as PyTorch does).
-    return (1.0 if data_of(x) > 0.0 else 0.0,)
+def _cos_partials(out: Any, x: Any) -> tuple[Any]:
+    return (-sin(x),)
 
 
 # ----------------------------------------------------------------------------------------------
-# THE table. One row per primitive: forward and partials side by side. The forwards of add,
-# mul, add_const and mul_const are ``operator.add`` and ``operator.mul`` themselves: a builtin
-# call instead of a Python function that only does ``x + y`` saves a frame on every + and *.
+# THE table.
 
 OPS: Final[dict[str, Op]] = {
-    op.name: op
-    for op in (
-        Op("add", "+", 2, operator.add, _add_partials, "d(x+y)/dx = 1, d(x+y)/dy = 1", (1.0, 1.0)),
+    row.name: row
+    for row in (
+        Op("add", "+", 2, operator.add, _add_partials, "d(x+y)/dx = 1, d(x+y)/dy = 1"),
+        Op("sub", "-", 2, operator.sub, _sub_partials, "d(x-y)/dx = 1, d(x-y)/dy = -1"),
         Op("mul", "*", 2, operator.mul, _mul_partials, "d(x*y)/dx = y, d(x*y)/dy = x"),
-        # x + c and x * c with a plain number c: the number rides on the node (as pow's exponent
-        # does) instead of becoming a constant leaf, which saves a node, its float and its
-        # share of every graph walk. ``2 * x``, ``x - 1`` and ``sum(...)``'s 0 all use these.
-        Op("add_const", "+", 1, operator.add, _add_const_partials, "d(x+c)/dx = 1", (1.0,)),
-        Op(
-            "mul_const",
-            "*",
-            1,
-            operator.mul,
-            _mul_const_partials,
-            "d(x*c)/dx = c",
-            by_constant=True,
-        ),
-        Op("neg", "-", 1, _neg, _neg_partials, "d(-x)/dx = -1", (-1.0,)),
-        Op("pow", "**", 1, _pow, _pow_partials, "d(x**c)/dx = c * x**(c-1)"),
+        Op("div", "/", 2, _div, _div_partials, "d(x/y)/dx = 1/y, d(x/y)/dy = -x/y^2"),
+        Op("neg", "-", 1, _neg, _neg_partials, "d(-x)/dx = -1"),
+        Op("pow", "**", 2, _pow, _pow_partials, "d(x**c)/dx = c * x**(c-1)", _ieee_power),
         Op(
             "pow_value",
             "**",
@@ -347,6 +361,7 @@ OPS: Final[dict[str, Op]] = {
             _pow_value,
             _pow_value_partials,
             "d(x**y)/dx = y * x**(y-1), d(x**y)/dy = x**y * log(x)",
+            _ieee_power,
         ),
         Op("exp", "exp", 1, _exp, _exp_partials, "d exp(x)/dx = exp(x)"),
         Op("log", "log", 1, _log, _log_partials, "d log(x)/dx = 1/x"),
@@ -360,5 +375,8 @@ OPS: Final[dict[str, Op]] = {
         ),
         Op("tanh", "tanh", 1, _tanh, _tanh_partials, "d tanh(x)/dx = 1 - tanh(x)^2"),
         Op("relu", "relu", 1, _relu, _relu_partials, "d relu(x)/dx = 1 if x > 0 else 0"),
+        Op("abs", "abs", 1, _abs, _abs_partials, "d |x|/dx = 1 if x > 0, -1 if x < 0, 0 at 0"),
+        Op("sin", "sin", 1, _sin, _sin_partials, "d sin(x)/dx = cos(x)"),
+        Op("cos", "cos", 1, _cos, _cos_partials, "d cos(x)/dx = -sin(x)"),
     )
 }

@@ -1,0 +1,264 @@
+"""Grad mode: whether operations record a graph, and who watches them, per thread.
+
+This module owns three per-thread switches and nothing else:
+
+* *recording*: ``no_grad`` turns it off, ``enable_grad`` back on; ``is_grad_enabled`` reads it.
+* *the observer*: one object told about every node made and every chain-rule step, installed
+  with ``observing`` (``autodiff.anomaly`` uses it to catch NaN and infinity).
+* *lenient*: set by the engine while it evaluates derivative rules on Values, so that a
+  derivative that is infinite at a point (sqrt at 0) comes out ``inf``, as IEEE arithmetic and
+  PyTorch give, instead of raising a domain error from inside backward.
+
+Each switch is per thread: ``no_grad`` in one thread never changes what another records.
+
+Example:
+    >>> from autodiff import Value
+    >>> x = Value(3.0)
+    >>> with no_grad():
+    ...     y = x * x
+    >>> y.is_leaf, is_grad_enabled()
+    (True, True)
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from autodiff.engine import Value
+
+__all__ = [
+    "GraphObserver",
+    "enable_grad",
+    "is_grad_enabled",
+    "no_grad",
+    "observing",
+]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class GraphObserver(Protocol):
+    """Told about every node made and every chain-rule step while it is installed."""
+
+    def on_create(self, node: Value) -> None:
+        """Called with each new node made by an operation, right after its data is computed."""
+
+    def on_backward(self, node: Value, parent: Value, local: Any) -> None:
+        """Called after the chain rule added ``node.grad * local`` into ``parent.grad``."""
+
+
+class _State(threading.local):
+    """The switches of one thread; ``__init__`` runs once in every thread that reads them."""
+
+    def __init__(self) -> None:
+        self._recording = True
+        self._observer: GraphObserver | None = None
+        self._lenient = False
+        self.plain = True  # recording, no observer, not lenient: the common case
+        self.saved: list[bool] = []  # what each active no_grad/enable_grad replaced
+
+    @property
+    def recording(self) -> bool:
+        return self._recording
+
+    @recording.setter
+    def recording(self, on: bool) -> None:
+        self._recording = on
+        self._update()
+
+    @property
+    def observer(self) -> GraphObserver | None:
+        return self._observer
+
+    @observer.setter
+    def observer(self, observer: GraphObserver | None) -> None:
+        self._observer = observer
+        self._update()
+
+    @property
+    def lenient(self) -> bool:
+        return self._lenient
+
+    @lenient.setter
+    def lenient(self, on: bool) -> None:
+        self._lenient = on
+        self._update()
+
+    def _update(self) -> None:
+        global special_threads
+        plain = self._recording and self._observer is None and not self._lenient
+        if plain != self.plain:
+            self.plain = plain
+            with _lock:
+                special_threads += -1 if plain else 1
+
+
+state = _State()
+"""The current thread's switches. The engine reads them; everyone else uses the functions."""
+
+special_threads = 0
+"""How many threads are not plain. While none is, the engine reads this one module global
+instead of the thread's own switches: every operation asks, and a global is the cheaper read."""
+
+_lock = threading.Lock()
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations in this thread record a graph (False inside ``no_grad``).
+
+    Example:
+        >>> is_grad_enabled()
+        True
+    """
+    return state.recording
+
+
+class _GradMode:
+    """Sets recording for the current thread: as ``with``, as ``@decorator`` or ``@decorator()``.
+
+    What each ``with`` replaced is kept on a per-thread stack, not on the object, so one object
+    may be entered by several threads at once, or nested in itself.
+    """
+
+    _recording: bool
+
+    def __new__(cls, function: Callable[..., Any] | None = None) -> Any:
+        if function is None:
+            return super().__new__(cls)
+        if not callable(function):
+            raise TypeError(
+                f"{cls.__name__}: expected a function to decorate, got {type(function).__name__}"
+            )
+        return _decorate(cls, function)  # used bare: ``@no_grad``
+
+    def __enter__(self) -> None:
+        state.saved.append(state.recording)
+        state.recording = self._recording
+
+    def __exit__(self, *exc_info: object) -> None:
+        state.recording = state.saved.pop()
+
+    def __call__(self, function: _F) -> _F:
+        if not callable(function):
+            raise TypeError(
+                f"{type(self).__name__}(): expected a function to decorate, got "
+                f"{type(function).__name__}"
+            )
+        return _decorate(type(self), function)
+
+
+def _decorate(mode: type[_GradMode], function: _F) -> _F:
+    """Wrap ``function`` so that it runs in ``mode``; a generator runs in it at each resume."""
+    if inspect.isgeneratorfunction(function):
+
+        @functools.wraps(function)
+        def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+            return _generator_in_mode(mode, function(*args, **kwargs))
+
+        return generator_wrapper  # type: ignore[return-value]  # wraps keeps the signature
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with mode():
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _generator_in_mode(mode: type[_GradMode], generator: Generator[Any, Any, Any]) -> Any:
+    """Drive ``generator`` so that its code runs in ``mode`` and the caller's code does not."""
+    with mode():
+        response = next(generator)
+    while True:
+        try:
+            request = yield response
+        except GeneratorExit:
+            with mode():
+                generator.close()
+            raise
+        except BaseException as error:  # thrown in by the caller: pass it on, in the mode
+            with mode():
+                response = generator.throw(error)
+        else:
+            with mode():
+                response = generator.send(request)
+
+
+class no_grad(_GradMode):  # noqa: N801  (named like the function users know from PyTorch)
+    """Stop recording the graph in this thread: results are plain leaves.
+
+    Use it as a context manager (``with no_grad():``) or as a decorator, with or without
+    parentheses. A decorated generator records nothing while it runs, however it is resumed.
+    Other threads keep recording.
+
+    Example:
+        >>> from autodiff import Value
+        >>> x = Value(3.0)
+        >>> with no_grad():
+        ...     y = x * x
+        >>> y.op is None, y.data
+        (True, 9.0)
+        >>> @no_grad
+        ... def square(v):
+        ...     return v * v
+        >>> square(x).is_leaf
+        True
+    """
+
+    _recording = False
+
+
+class enable_grad(_GradMode):  # noqa: N801
+    """Record the graph again inside a ``no_grad`` region (context manager or decorator).
+
+    Example:
+        >>> from autodiff import Value
+        >>> with no_grad():
+        ...     with enable_grad():
+        ...         y = Value(2.0) * Value(3.0)
+        >>> y.op.name
+        'mul'
+    """
+
+    _recording = True
+
+
+@contextmanager
+def observing(observer: GraphObserver) -> Iterator[None]:
+    """Install ``observer`` for the current thread until the context exits.
+
+    Example:
+        >>> from autodiff import Value
+        >>> class Count:
+        ...     made = 0
+        ...     def on_create(self, node): self.made += 1
+        ...     def on_backward(self, node, parent, local): pass
+        >>> count = Count()
+        >>> with observing(count):
+        ...     y = Value(2.0) * 3 + 1
+        >>> count.made
+        2
+    """
+    saved = state.observer
+    state.observer = observer
+    try:
+        yield
+    finally:
+        state.observer = saved
+
+
+@contextmanager
+def lenient() -> Iterator[None]:
+    """Evaluate derivative rules with IEEE results at poles (``inf``) instead of errors."""
+    saved = state.lenient
+    state.lenient = True
+    try:
+        yield
+    finally:
+        state.lenient = saved
