@@ -13,21 +13,20 @@ Example:
 
 from autodiff.anomaly import detect_anomaly
 from autodiff.check import GradcheckError, gradcheck, gradgradcheck
+from autodiff.coerce import to_float
 from autodiff.custom import CustomOp, define_op
 from autodiff.engine import (
-    ChainRuleStep,
     Value,
-    chain_rule_steps,
     gradients,
     partials,
-    to_float,
     topological_order,
 )
 from autodiff.explain import Explanation, explain
-from autodiff.mode import enable_grad, is_grad_enabled, no_grad
 from autodiff.functional import grad, hessian, value_and_grad
+from autodiff.mode import enable_grad, is_grad_enabled, no_grad
 from autodiff.ops import OPS, Op
 from autodiff.optim import SGD
+from autodiff.steps import ChainRuleStep, chain_rule_steps
 from autodiff.viz import DotNotFoundError, backward_steps, draw, render, to_text
 
 __version__ = "0.1.0"

@@ -26,76 +26,83 @@ from autodiff.engine import ADD, MUL, POW, SUB, Value, _is_zero, _put_back
 __all__: list[str] = []
 
 
-def walk(root: Value) -> tuple[list[Value], list[Any], list[Value], list[Any]]:
-    """The reference walk's interior nodes in its order and the leaves, with their grads.
+def walk(
+    root: Value,
+    interior: list[Value],
+    interior_saved: list[Any],
+    leaves: list[Value],
+    leaves_saved: list[Any],
+) -> None:
+    """Fill in the reference walk's interior nodes in its order and the leaves, with their grads.
 
     The interior nodes come in exactly ``topological_order``'s order (the same depth-first
     search, first parent first); leaves have no operands, so their order changes no
     arithmetic. As each node is listed its grad is saved (``interior_saved[i]`` is
-    ``interior[i]``'s) and then set to 0.0, which is the reference's first step.
+    ``interior[i]``'s) and then set to 0.0, which is the reference's first step. The caller
+    owns the lists, so that whatever happens, even an interrupt on the way out, it can give
+    every grad back.
     """
-    interior: list[Value] = []
-    interior_saved: list[Any] = []
-    leaves: list[Value] = []
-    leaves_saved: list[Any] = []
     visited: set[Value] = set()
     stack: list[Any] = [root]
     push, pop, seen = stack.append, stack.pop, visited.add
-    try:
-        if root.op is None:
-            stack.clear()
-            seen(root)
-            leaves_saved.append(root.grad)  # saved before listed: an interrupt loses nothing
-            leaves.append(root)
-            root.grad = 0.0
-        while stack:
+    if root.op is None:
+        stack.clear()
+        seen(root)
+        leaves_saved.append(root.grad)  # saved before listed: an interrupt loses nothing
+        leaves.append(root)
+        root.grad = 0.0
+    while stack:
+        node = pop()
+        if node is None:  # the marker above a node: its parents are all listed now
             node = pop()
-            if node is None:  # the marker above a node: its parents are all listed now
-                node = pop()
-                interior_saved.append(node.grad)
-                interior.append(node)
-                node.grad = 0.0
-                continue
-            if node in visited:
-                continue
-            # Expand ``node``. When its first operand needs expanding too, go straight on into
-            # it: it would be the next node popped anyway, so the order is unchanged.
-            while True:
-                seen(node)
-                push(node)
-                push(None)
-                if type(node) is not Value:  # a custom op with three operands or more
-                    for x in reversed(node.operands):
-                        if isinstance(x, Value) and x not in visited:
-                            push(x)
-                    break
-                b = node._second
-                if b is not None and type(b) is not float:
-                    if b.op is not None:
-                        push(b)  # if it was expanded meanwhile, the pop skips it
-                    elif b not in visited:  # a leaf: list it now
-                        seen(b)
-                        leaves_saved.append(b.grad)
-                        leaves.append(b)
-                        b.grad = 0.0
-                a = node._first
-                if type(a) is float:
-                    break
-                if a.op is None:  # type: ignore[union-attr]
-                    if a not in visited:  # a leaf: list it now
-                        seen(a)  # type: ignore[arg-type]
-                        leaves_saved.append(a.grad)  # type: ignore[union-attr]
-                        leaves.append(a)  # type: ignore[arg-type]
-                        a.grad = 0.0  # type: ignore[union-attr]
-                    break
-                if a in visited:
-                    break
-                node = a
-    except BaseException:
-        _put_back(interior, interior_saved)
-        _put_back(leaves, leaves_saved)
-        raise
-    return interior, interior_saved, leaves, leaves_saved
+            interior_saved.append(node.grad)
+            interior.append(node)
+            node.grad = 0.0
+            continue
+        if node in visited:
+            continue
+        # Expand ``node``. When its first operand needs expanding too, go straight on into
+        # it: it would be the next node popped anyway, so the order is unchanged.
+        while True:
+            seen(node)
+            push(node)
+            push(None)
+            if type(node) is not Value:  # a custom op with three operands or more
+                for x in reversed(node.operands):
+                    if not isinstance(x, Value):
+                        continue
+                    if x in visited:
+                        continue
+                    if x.op is None:  # a leaf: list it now
+                        seen(x)
+                        leaves_saved.append(x.grad)
+                        leaves.append(x)
+                        x.grad = 0.0
+                    else:
+                        push(x)
+                break
+            b = node._second
+            if isinstance(b, Value):  # not None, not a plain number
+                if b.op is not None:
+                    push(b)  # if it was expanded meanwhile, the pop skips it
+                elif b not in visited:  # a leaf: list it now
+                    seen(b)
+                    leaves_saved.append(b.grad)
+                    leaves.append(b)
+                    b.grad = 0.0
+            a = node._first
+            if not isinstance(a, Value):  # a plain number
+                break
+            if a.op is None:
+                if a not in visited:  # a leaf: list it now
+                    seen(a)
+                    leaves_saved.append(a.grad)
+                    leaves.append(a)
+                    a.grad = 0.0
+                break
+            if a in visited:
+                break
+            node = a
 
 
 def applies(create_graph: bool) -> bool:
@@ -105,9 +112,13 @@ def applies(create_graph: bool) -> bool:
 
 def backward(root: Value, seed: float) -> None:
     """The reference backward's effect on every grad, for float gradients with no observer."""
-    interior, interior_saved, leaves, leaves_saved = walk(root)
     add, mul, sub, power = ADD, MUL, SUB, POW
+    interior: list[Value] = []
+    interior_saved: list[Any] = []
+    leaves: list[Value] = []
+    leaves_saved: list[Any] = []
     try:
+        walk(root, interior, interior_saved, leaves, leaves_saved)
         root.grad = seed
         for node in reversed(interior):
             op = node.op
@@ -139,10 +150,10 @@ def backward(root: Value, seed: float) -> None:
             else:
                 operands = node.operands
                 numbers = [x.data if isinstance(x, Value) else x for x in operands]
-                for x, d in zip(operands, op.partials(node.data, *numbers)):  # type: ignore[union-attr]
+                for x, d in zip(operands, op.partials(node.data, *numbers), strict=True):  # type: ignore[union-attr]
                     if isinstance(x, Value):
                         x.grad += g * d
-        for leaf, before in zip(leaves, leaves_saved):
+        for leaf, before in zip(leaves, leaves_saved, strict=False):  # saved may be one ahead
             if not _is_zero(before):
                 leaf.grad = before + leaf.grad  # leaves accumulate across calls
     except BaseException:

@@ -59,7 +59,6 @@ def _user_location() -> str:
     return "<unknown location>"
 
 
-
 def _describe(node: Value) -> str:
     name = node.op.name if node.op is not None else "leaf"
     return f"{name} node {node.label!r}" if node.label else name

@@ -23,7 +23,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from autodiff.engine import Value, gradients, to_float
+from autodiff.coerce import to_float
+from autodiff.engine import Value, gradients
 from autodiff.mode import enable_grad
 
 __all__ = ["GradcheckError", "Mismatch", "gradcheck", "gradgradcheck"]

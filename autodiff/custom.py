@@ -18,11 +18,13 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable
 from typing import Any
 
-from autodiff.engine import Operand, Value, apply, to_float
+from autodiff.coerce import to_float
+from autodiff.engine import Operand, Value, apply
 from autodiff.ops import CUSTOM_ROWS, OPS, Op
 
 __all__ = ["CustomOp", "define_op"]
@@ -59,11 +61,10 @@ class CustomOp:
             # Try the partials once, on floats, so a rule returning the wrong number of
             # derivatives fails here, at the user's line, rather than later inside backward.
             self._checked = True
-            inputs = [parent.data for parent in node.parents]
-            try:
+            inputs = [x.data if isinstance(x, Value) else x for x in node.operands]
+            # A domain edge at this point (ArithmeticError) says nothing about the rule's shape.
+            with contextlib.suppress(ArithmeticError):
                 self.op.partials(node.data, *inputs)
-            except ArithmeticError:
-                pass  # a domain edge at this point says nothing about the rule's shape
         return node
 
     def __repr__(self) -> str:

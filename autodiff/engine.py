@@ -34,27 +34,25 @@ Example:
 
 from __future__ import annotations
 
-import numbers
 import operator
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from itertools import repeat
 from typing import Any, Union
 
 from autodiff import mode
+from autodiff.coerce import is_array, number, to_float
 from autodiff.ops import OPS, Op
 
 __all__ = [
-    "ChainRuleStep",
     "Number",
     "Operand",
     "Value",
     "apply",
     "backward",
-    "chain_rule_steps",
     "gradients",
     "partials",
-    "to_float",
     "topological_order",
 ]
 
@@ -68,42 +66,6 @@ ADD, SUB, MUL, DIV, NEG = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["n
 POW, POW_VALUE, EXP, LOG = OPS["pow"], OPS["pow_value"], OPS["exp"], OPS["log"]
 SIGMOID, TANH, RELU, ABS = OPS["sigmoid"], OPS["tanh"], OPS["relu"], OPS["abs"]
 SIN, COS = OPS["sin"], OPS["cos"]
-
-
-def to_float(x: object, where: str = "Value") -> float:
-    """``x`` as a Python float, from an int, float, bool or numpy number; else TypeError.
-
-    Numbers of every numpy type (float32, int64, bool_, a 0-d array) become float64, so all
-    arithmetic happens in double precision. Errors name ``where`` (the operation) and ``x``.
-
-    Example:
-        >>> to_float(3), to_float(True)
-        (3.0, 1.0)
-        >>> to_float("3", "add")
-        Traceback (most recent call last):
-        ...
-        TypeError: add: expected an int, float, bool or numpy number, got str ('3')
-    """
-    if type(x) is float:
-        return x
-    if type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, Value)):
-        try:
-            return float(x)
-        except OverflowError:
-            size = f"an int of {x.bit_length()} bits" if isinstance(x, int) else repr(x)
-            raise OverflowError(f"{where}: {size} is too large for a float") from None
-    kind = type(x)
-    if kind.__module__ == "numpy" and kind.__name__ in ("bool_", "bool"):
-        return float(x)  # type: ignore[arg-type]  # numpy.True_ is 1.0, like True
-    if getattr(x, "ndim", None) == 0 and getattr(getattr(x, "dtype", None), "kind", "") in (
-        "b",
-        "i",
-        "u",
-        "f",
-    ):
-        return float(x)  # type: ignore[arg-type]  # a 0-d numpy array of a number
-    what = "a Value" if isinstance(x, Value) else f"{kind.__name__} ({x!r})"
-    raise TypeError(f"{where}: expected an int, float, bool or numpy number, got {what}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -283,7 +245,7 @@ class Value:
         return _apply(TANH, self)
 
     def relu(self) -> Value:
-        """max(0, x); its derivative at 0 is defined as 0; relu(nan) is nan."""
+        """The rectifier: x where x > 0, else 0. Its slope at 0 is defined as 0; NaN stays NaN."""
         return _apply(RELU, self)
 
     def sin(self) -> Value:
@@ -341,40 +303,16 @@ class Value:
         else:
             backward(self, gradient, create_graph=create_graph)
 
-    # -- copying and pickling: iterative, so a graph of any depth works ---------------------------
+    # -- copying and pickling: along the graph without recursion (autodiff/_copying.py) ------
 
     def __copy__(self) -> Value:
-        return _copy_node(self, self.grad, self.operands)
+        return _copying.shallow_copy(self)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
-        import copy
-
-        for node in topological_order(self):
-            if id(node) not in memo:
-                grad = node.grad if isinstance(node.grad, float) else copy.deepcopy(node.grad, memo)
-                operands = tuple(
-                    memo[id(x)] if isinstance(x, Value) else x for x in node.operands
-                )
-                memo[id(node)] = _copy_node(node, grad, operands)
-        copied: Value = memo[id(self)]
-        return copied
+        return _copying.deep_copy(self, memo)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        if self.op is None:
-            return (_rebuild_leaf, (type(self), self.data, self.grad, self._label))
-        # The whole graph as a flat list, so pickling never recurses along it: each node's
-        # operands are numbers, or the positions (ints) of Values earlier in the list. Leaves
-        # are kept as themselves, so a parameter pickled beside the graph stays one object.
-        order = topological_order(self)
-        position = {node: i for i, node in enumerate(order)}
-        records: list[Any] = [
-            node
-            if node.op is None
-            else (type(node), node.op, node.data, node.grad, node._label)
-            + tuple(position[x] if isinstance(x, Value) else x for x in node.operands)
-            for node in order
-        ]
-        return (_rebuild_graph, (records,))
+        return _copying.reduce(self)
 
 
 class _ManyOperands(Value):
@@ -389,44 +327,9 @@ class _ManyOperands(Value):
         return (self._first, self._second, *self._rest)  # type: ignore[arg-type]
 
 
-def _set_operands(node: Value, operands: tuple[Value | float, ...]) -> None:
-    node._first = operands[0] if operands else None
-    node._second = operands[1] if len(operands) > 1 else None
-    if isinstance(node, _ManyOperands):
-        node._rest = operands[2:]
-
-
-def _copy_node(node: Value, grad: Any, operands: tuple[Value | float, ...]) -> Value:
-    copied = object.__new__(type(node))
-    copied.data, copied.grad, copied.op, copied._label = node.data, grad, node.op, node._label
-    _set_operands(copied, operands)
-    return copied
-
-
-def _rebuild_leaf(kind: type[Value], data: float, grad: Any, label: str) -> Value:
-    leaf = object.__new__(kind)
-    leaf.data, leaf.grad, leaf.op, leaf._label = data, grad, None, label
-    _set_operands(leaf, ())
-    return leaf
-
-
-def _rebuild_graph(records: list[Any]) -> Value:
-    nodes: list[Value] = []
-    for record in records:
-        if isinstance(record, Value):
-            nodes.append(record)
-            continue
-        kind, op, data, grad, label, *operands = record
-        node = _rebuild_leaf(kind, data, grad, label)
-        node.op = op
-        _set_operands(node, tuple(nodes[x] if isinstance(x, int) else x for x in operands))
-        nodes.append(node)
-    return nodes[-1]
-
-
 def _compare(test: Callable[[float, float], bool], value: Value, other: object, sign: str) -> bool:
-    if _is_array(other):
-        return NotImplemented  # let numpy compare element by element
+    if is_array(other):
+        return NotImplemented  # type: ignore[no-any-return]  # numpy compares element-wise
     number = other.data if isinstance(other, Value) else to_float(other, sign)
     return test(value.data, number)
 
@@ -435,93 +338,72 @@ def _compare(test: Callable[[float, float], bool], value: Value, other: object, 
 # Making nodes: the one function every operation goes through.
 
 
-def _is_array(x: object) -> bool:
-    """True for a numpy array with at least one axis: ``v * array`` is numpy's to broadcast."""
-    return bool(getattr(x, "ndim", 0))
-
-
 def _operation_name(op: Op) -> str:
     return "pow" if op is POW_VALUE else op.name  # the user wrote **, whatever the exponent
 
 
-def _apply(op: Op, first: object, second: object = None) -> Value:
+def _apply(op: Op, first: object, second: object = None, rest: tuple[object, ...] = ()) -> Value:
     """Make the node for ``op`` applied to its operands: the one place nodes are made.
 
-    Each operand is a Value or a plain number (coerced to a float: numpy's float32 or int64
-    are computed in float64). A numpy array gives NotImplemented instead, so that numpy
-    broadcasts the operation over it, element by element. A forward rule's error is raised
-    again naming the operation and the operands' labels. Inside ``no_grad`` the result is a
-    plain leaf; an installed observer is told about the node.
+    Each operand is a Value or a plain number, which is coerced to a float (numpy's float32
+    and int64 are computed in float64). A numpy array gives NotImplemented instead, so that
+    numpy broadcasts the operation over it, element by element. A forward rule's error is
+    raised again naming the operation and the operands' labels.
     """
     if isinstance(first, Value):
         x = first.data
     elif type(first) is float:
         x = first
     else:
-        x = first = _number(first, op)
+        x = first = number(first, _operation_name(op))
         if x is NotImplemented:
             return NotImplemented  # type: ignore[no-any-return]
     if second is None:
         if op.arity != 1:  # the user wrote ``x + None``
-            raise TypeError(f"{_operation_name(op)}: expected a number or a Value, got None")
+            to_float(None, _operation_name(op))  # raises, naming the operation
     elif isinstance(second, Value):
         y = second.data
     elif type(second) is float:
         y = second
     else:
-        y = second = _number(second, op)
+        y = second = number(second, _operation_name(op))
         if y is NotImplemented:
             return NotImplemented  # type: ignore[no-any-return]
-    if mode.special_threads and not mode.state.plain:
-        return _apply_in_mode(op, (first, second))  # type: ignore[arg-type]
-    try:
-        data = op.forward(x) if second is None else op.forward(x, y)
-    except (ValueError, ZeroDivisionError, OverflowError) as error:
-        raise _named(error, op, (first, second)) from None
-    node: Value = _new(Value)
-    node.data = data
-    node.grad = 0.0
-    node.op = op
-    node._label = ""
-    node._first = first  # type: ignore[assignment]
-    node._second = second  # type: ignore[assignment]
-    return node
-
-
-_new = object.__new__  # makes a node without running __init__: _apply sets every slot itself
-
-
-def _number(x: object, op: Op) -> float:
-    """A plain operand as a float, or NotImplemented for a numpy array (numpy broadcasts)."""
-    if type(x) is int:  # x ** 2: the common case, before the slower general tests
+    if not rest and (not mode.special_threads or mode.state.plain):  # the common case
         try:
-            return float(x)
-        except OverflowError:
-            pass  # to_float says which operation
-    elif _is_array(x):
-        return NotImplemented  # type: ignore[no-any-return]
-    return to_float(x, _operation_name(op))
-
-
-def _apply_in_mode(op: Op, operands: tuple[Value | float | None, ...]) -> Value:
-    """``_apply`` in a thread that is not plain (no_grad, an observer, lenient), and for the
-    custom ops of three operands or more: the same steps, each switch read."""
-    present = tuple(x for x in operands if x is not None)
-    numbers = [x.data if isinstance(x, Value) else x for x in present]
+            data = op.forward(x) if second is None else op.forward(x, y)
+        except (ValueError, ZeroDivisionError, OverflowError) as error:
+            raise _named(error, op, (first, second)) from None
+        node: Value = _new(Value)
+        node.data = data
+        node.grad = 0.0
+        node.op = op
+        node._label = ""
+        node._first = first
+        node._second = second
+        return node
+    # Inside no_grad (a plain leaf), with an observer (told of the node), while the engine
+    # takes a derivative rule (inf at a pole, not an error), or with three operands or more.
     state = mode.state
+    operands: tuple[Any, ...] = tuple(o for o in (first, second, *rest) if o is not None)
     forward = op.lenient if state.lenient and op.lenient is not None else op.forward
     try:
-        data = forward(*numbers)
+        data = forward(*[o.data if isinstance(o, Value) else o for o in operands])
     except (ValueError, ZeroDivisionError, OverflowError) as error:
-        raise _named(error, op, present) from None
+        raise _named(error, op, operands) from None
     if not state.recording:
         return Value(data)
-    node: Value = object.__new__(_ManyOperands if len(present) > 2 else Value)
+    node = _new(_ManyOperands if len(operands) > 2 else Value)
     node.data, node.grad, node.op, node._label = data, 0.0, op, ""
-    _set_operands(node, present)
+    node._first, node._second = operands[0], operands[1] if len(operands) > 1 else None
+    if len(operands) > 2:
+        node._rest = operands[2:]  # type: ignore[attr-defined]
     if state.observer is not None:
         state.observer.on_create(node)
     return node
+
+
+_new = object.__new__  # a node without running __init__: _apply sets every slot itself
 
 
 def _named(error: Exception, op: Op, operands: tuple[object, ...]) -> Exception:
@@ -537,9 +419,7 @@ def _named(error: Exception, op: Op, operands: tuple[object, ...]) -> Exception:
 
 
 def apply(op: Op, *operands: Operand) -> Value:
-    """Apply any op-table row, built in or custom, to Values or numbers.
-
-    This is the general path behind ``define_op``; it takes any number of operands.
+    """Apply any op-table row, built in or custom, to Values or numbers (any number of them).
 
     Example:
         >>> apply(OPS["mul"], Value(2.0), 5).data
@@ -547,17 +427,11 @@ def apply(op: Op, *operands: Operand) -> Value:
     """
     if len(operands) != op.arity:
         raise TypeError(f"{op.name}: takes {op.arity} operand(s), got {len(operands)}")
-    if any(x is None for x in operands):
-        raise TypeError(f"{op.name}: expected a number or a Value, got None")
-    if op.arity > 2:
-        numbers = [x if isinstance(x, Value) else _number(x, op) for x in operands]
-        if any(x is NotImplemented for x in numbers):
-            raise TypeError(f"{op.name}: operands must be Values or numbers, not arrays")
-        return _apply_in_mode(op, tuple(numbers))
-    node = _apply(op, *operands)
-    if node is NotImplemented:  # type: ignore[comparison-overlap]
+    coerced = [x if isinstance(x, Value) else number(x, op.name) for x in operands]
+    if NotImplemented in coerced:
         raise TypeError(f"{op.name}: operands must be Values or numbers, not arrays")
-    return node
+    second = coerced[1] if len(coerced) > 1 else None
+    return _apply(op, coerced[0], second, tuple(coerced[2:]))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -623,7 +497,7 @@ def local_derivatives(node: Value, as_values: bool = False) -> list[tuple[Value,
         derivatives = op.partials(node, *operands)
     else:
         derivatives = op.partials(node.data, *[_data(x) for x in operands])
-    return [(x, d) for x, d in zip(operands, derivatives) if isinstance(x, Value)]
+    return [(x, d) for x, d in zip(operands, derivatives, strict=True) if isinstance(x, Value)]
 
 
 def _data(x: Value | float) -> float:
@@ -645,16 +519,19 @@ def _chain_rule(order: list[Value], seed: Any, create_graph: bool) -> None:
                 observer.on_backward(node, parent, d)
 
 
-def _recording_if(create_graph: bool) -> ExitStack:
-    """With ``create_graph``, record the backward pass (even inside ``no_grad``, as PyTorch
-    does), with derivative rules giving inf at poles; otherwise record nothing."""
-    stack = ExitStack()
+@contextmanager
+def _recording_if(create_graph: bool) -> Iterator[None]:
+    """Record the backward pass when ``create_graph`` is set; else change nothing.
+
+    With ``create_graph`` it records even inside ``no_grad``, as PyTorch does, and derivative
+    rules give inf at poles. Plain backward works on floats only and changes no mode, so an
+    interrupt can never leave one behind.
+    """
     if create_graph:
-        stack.enter_context(mode.enable_grad())
-        stack.enter_context(mode.lenient())
+        with mode.enable_grad(), mode.lenient():
+            yield
     else:
-        stack.enter_context(mode.no_grad())
-    return stack
+        yield
 
 
 def _seed(gradient: object, create_graph: bool, where: str) -> Any:
@@ -667,16 +544,13 @@ def _is_zero(grad: Any) -> bool:
     return grad is None or (isinstance(grad, (int, float)) and grad == 0.0)
 
 
-def _put_back(order: list[Value], saved: list[Any]) -> None:
-    """Give every node of ``order`` back its grad from ``saved``; a second interrupt waits."""
-    done = 0
-    while done < len(order):
-        try:
-            while done < len(order):
-                order[done].grad = saved[done]
-                done += 1
-        except BaseException:  # Ctrl-C again: finish putting back first, then go on
-            continue
+def _put_back(nodes: list[Value], grads: list[Any]) -> None:
+    """Give each node back its grad from ``grads``.
+
+    The loop runs inside C (``map`` over ``setattr``), so a second Ctrl-C cannot stop it half
+    way: Python only checks for signals between its own instructions.
+    """
+    deque(map(setattr, nodes, repeat("grad"), grads), maxlen=0)
 
 
 def backward(root: Value, gradient: Operand = 1.0, *, create_graph: bool = False) -> None:
@@ -700,7 +574,7 @@ def backward(root: Value, gradient: Operand = 1.0, *, create_graph: bool = False
     try:
         with _recording_if(create_graph):
             _chain_rule(order, seed, create_graph)
-            for node, before in zip(order, saved):
+            for node, before in zip(order, saved, strict=True):
                 if node.op is None and not _is_zero(before):
                     node.grad = before + node.grad  # leaves accumulate across calls
     except BaseException:
@@ -750,8 +624,10 @@ def gradients(
         with _recording_if(create_graph):
             _chain_rule(order, seed, create_graph)
         found = {node: node.grad for node in order}
-    finally:
         _put_back(order, saved)
+    except BaseException:
+        _put_back(order, saved)  # also when the interrupt came while putting back above
+        raise
     return tuple(found.get(x, 0.0) for x in wanted)
 
 
@@ -776,74 +652,6 @@ def partials(node: Value) -> tuple[float, ...]:
         return tuple(to_float(d, node.op.name) for _, d in local_derivatives(node))
 
 
-@dataclass(frozen=True)
-class ChainRuleStep:
-    """One application of the chain rule: ``node`` sends ``contribution`` to its parent.
-
-    Attributes:
-        node: The node whose gradient is being passed back.
-        index: Which of ``node.parents`` receives it (``a * a`` has two edges to ``a``).
-        parent: ``node.parents[index]``.
-        upstream: ``node``'s gradient, d output / d node.
-        local: The local derivative d node / d parent.
-        contribution: ``upstream * local``, what the parent receives along this edge.
-        total: The parent's gradient after adding it: the running sum over its edges.
-    """
-
-    node: Value
-    index: int
-    parent: Value
-    upstream: float
-    local: float
-    contribution: float
-    total: float
-
-
-def chain_rule_steps(root: Value, gradient: Operand = 1.0) -> list[ChainRuleStep]:
-    """Every step of ``backward``'s loop from ``root``, in order, touching no ``grad``.
-
-    The steps are recorded from the engine's own loop (by an observer), so they are exactly
-    what ``backward`` does: drawings and the explorer page step through them.
-
-    Example:
-        >>> x = Value(3.0, label="x")
-        >>> steps = chain_rule_steps(x * x)
-        >>> [(s.index, s.contribution, s.total) for s in steps]
-        [(0, 3.0, 3.0), (1, 3.0, 6.0)]
-    """
-    steps: list[ChainRuleStep] = []
-    recorder = _StepRecorder(steps, mode.state.observer)
-    with mode.observing(recorder):
-        gradients(root, (), gradient)
-    return steps
-
-
-class _StepRecorder:
-    """An observer that writes down each chain-rule step, and passes everything on."""
-
-    def __init__(self, steps: list[ChainRuleStep], inner: mode.GraphObserver | None) -> None:
-        self.steps = steps
-        self.inner = inner
-        self.sent: dict[Value, int] = {}
-
-    def on_create(self, node: Value) -> None:
-        if self.inner is not None:
-            self.inner.on_create(node)
-
-    def on_backward(self, node: Value, parent: Value, local: Any) -> None:
-        index = self.sent.get(node, 0)  # the loop sends to a node's parents in order
-        self.sent[node] = index + 1
-        upstream = float(node.grad)
-        self.steps.append(
-            ChainRuleStep(
-                node, index, parent, upstream, float(local), upstream * float(local),
-                float(parent.grad),
-            )
-        )
-        if self.inner is not None:
-            self.inner.on_backward(node, parent, local)
-
-
-# The fenced fast path for Value.backward (read its docstring). Imported last, as it builds on
-# the definitions above.
-from autodiff import _fast  # noqa: E402
+# Two fenced helpers of Value, imported last as they build on the definitions above: the fast
+# path of Value.backward (read its docstring), and copying and pickling without recursion.
+from autodiff import _copying, _fast  # noqa: E402

@@ -23,7 +23,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Union
 
-from autodiff.engine import Value, gradients, to_float
+from autodiff.coerce import to_float
+from autodiff.engine import Value, gradients
 from autodiff.mode import enable_grad
 
 __all__ = ["grad", "hessian", "value_and_grad"]

@@ -173,21 +173,24 @@ def _decorate(mode: type[_GradMode], function: _F) -> _F:
 
 def _generator_in_mode(mode: type[_GradMode], generator: Generator[Any, Any, Any]) -> Any:
     """Drive ``generator`` so that its code runs in ``mode`` and the caller's code does not."""
-    with mode():
-        response = next(generator)
-    while True:
-        try:
-            request = yield response
-        except GeneratorExit:
-            with mode():
-                generator.close()
-            raise
-        except BaseException as error:  # thrown in by the caller: pass it on, in the mode
-            with mode():
-                response = generator.throw(error)
-        else:
-            with mode():
-                response = generator.send(request)
+    try:
+        with mode():
+            response = next(generator)
+        while True:
+            try:
+                request = yield response
+            except GeneratorExit:
+                with mode():
+                    generator.close()
+                raise
+            except BaseException as error:  # thrown in by the caller: pass it on, in the mode
+                with mode():
+                    response = generator.throw(error)
+            else:
+                with mode():
+                    response = generator.send(request)
+    except StopIteration as stop:
+        return stop.value
 
 
 class no_grad(_GradMode):  # noqa: N801  (named like the function users know from PyTorch)

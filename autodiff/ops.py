@@ -219,7 +219,9 @@ def _pow(x: float, c: float) -> float:
     if c == 2.0:
         result = x * x  # the common square: correctly rounded, where libm's pow may be 1 ulp off
     elif x < 0.0 and not c.is_integer():
-        raise ValueError(f"pow: negative base {x!r} to the non-integer power {c!r} has no real value")
+        raise ValueError(
+            f"pow: negative base {x!r} to the non-integer power {c!r} has no real value"
+        )
     elif x == 0.0 and c < 0.0:
         raise ZeroDivisionError(f"pow: 0.0 to the negative power {c!r} divides by zero")
     else:

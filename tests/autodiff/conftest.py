@@ -37,6 +37,9 @@ KINDS: tuple[str, ...] = (
     "sigmoid",
     "tanh",
     "relu",
+    "abs",
+    "sin",
+    "cos",
     "radd",
     "rsub",
     "rmul",
@@ -85,6 +88,9 @@ FLOAT_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "sigmoid": _sigmoid_reference,
     "tanh": math.tanh,
     "relu": lambda x: x if x > 0.0 else 0.0,
+    "abs": abs,
+    "sin": math.sin,
+    "cos": math.cos,
 }
 
 VALUE_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
@@ -93,6 +99,9 @@ VALUE_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "sigmoid": lambda v: v.sigmoid(),
     "tanh": lambda v: v.tanh(),
     "relu": lambda v: v.relu(),
+    "abs": abs,
+    "sin": lambda v: v.sin(),
+    "cos": lambda v: v.cos(),
 }
 
 
@@ -135,7 +144,7 @@ def _safe(step: Step, nodes: Sequence[float], saturation: float) -> bool:
     x, y, c, kind = nodes[step.i], nodes[step.j], step.number, step.kind
     if kind in ("tanh", "sigmoid") and abs(x) > saturation:
         return False
-    if kind == "relu" and abs(x) < 1e-3:
+    if kind in ("relu", "abs") and abs(x) < 1e-3:
         return False
     if kind == "log" and x < 0.05:
         return False
@@ -269,6 +278,9 @@ DUAL_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "sigmoid": _dual_sigmoid,
     "tanh": _dual_tanh,
     "relu": lambda x: Dual(x.val, x.der) if x.val > 0.0 else Dual(0.0, 0.0),
+    "abs": lambda x: Dual(abs(x.val), x.der if x.val > 0.0 else -x.der),
+    "sin": lambda x: Dual(math.sin(x.val), math.cos(x.val) * x.der),
+    "cos": lambda x: Dual(math.cos(x.val), -math.sin(x.val) * x.der),
 }
 
 
