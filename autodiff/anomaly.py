@@ -76,14 +76,13 @@ class _AnomalyObserver:
         location = _user_location()
         self.locations[node] = location
         if not math.isfinite(node.data):
-            parents = node.parents
-            # The operands as the user wrote them: the inputs' data, then any number the node
-            # carries (the 10 in ``x * 10``, the 2 in ``x ** 2``).
-            operands = [parent.data for parent in parents]
+            # The operands as the user wrote them, in order: Values' data and plain numbers
+            # (the 10 in ``x * 10``).
+            operands = [data_of(x) for x in node.operands]
             inputs = ", ".join(repr(operand) for operand in operands)
             hint = (
                 "; an input was already not finite (made outside detect_anomaly, or given as data)"
-                if not all(math.isfinite(parent.data) for parent in parents)
+                if not all(math.isfinite(operand) for operand in operands)
                 else ""
             )
             raise FloatingPointError(
@@ -126,7 +125,7 @@ def detect_anomaly() -> Iterator[None]:
         ...     difference = big * 10 - big * 10
         Traceback (most recent call last):
         ...
-        FloatingPointError: anomaly: mul_const produced inf from (1e+308, 10.0), created at ...
+        FloatingPointError: anomaly: mul produced inf from (1e+308, 10.0), created at ...
         >>> with detect_anomaly():  # doctest: +ELLIPSIS
         ...     root = Value(0.0, label="x").sqrt()
         ...     root.backward()

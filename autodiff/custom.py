@@ -12,7 +12,7 @@ Example:
     >>> x = Value(2.0, label="x")
     >>> y = cube(x)
     >>> y.backward()
-    >>> y.op, y.data, x.grad
+    >>> y.op.name, y.data, x.grad
     ('cube', 8.0, 12.0)
 """
 

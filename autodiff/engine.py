@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import html
 import operator
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -176,6 +177,13 @@ class Value:
         if self.op is not None:
             parts.append(f"op={self.op.name!r}")
         return f"Value({', '.join(parts)})"
+
+    def _repr_html_(self) -> str:
+        """How a notebook shows the node: label, data, grad and op, rounded for people."""
+        grad = self.grad.data if isinstance(self.grad, Value) else self.grad
+        parts = [html.escape(self._label) or "Value", f"data {_rounded(self.data)}"]
+        parts += [f"grad {_rounded(grad)}", f"op {self.op.name}" if self.op else "leaf"]
+        return f'<code title="{html.escape(repr(self))}">{" · ".join(parts)}</code>'
 
     def __format__(self, spec: str) -> str:
         """Format the data: ``f"{v:.4f}"`` formats ``v.data``."""
@@ -325,6 +333,10 @@ class _ManyOperands(Value):
     @property
     def operands(self) -> tuple[Value | float, ...]:
         return (self._first, self._second, *self._rest)  # type: ignore[arg-type]
+
+
+def _rounded(x: object) -> str:
+    return f"{x:.4g}" if isinstance(x, float) else html.escape(repr(x))
 
 
 def _compare(test: Callable[[float, float], bool], value: Value, other: object, sign: str) -> bool:

@@ -167,6 +167,16 @@ def test_repr_of_a_value_grad_shows_its_data() -> None:
     assert repr(x) == "Value(data=3.0, grad=Value(6.0))"
 
 
+def test_notebook_display_is_compact_and_rounded() -> None:
+    """A notebook shows label, data and grad to 4 significant digits, and the op, as text."""
+    x = Value(2.0 / 3.0, label="<w>")
+    y = x * 3.0
+    y.backward()
+    assert x._repr_html_().endswith(">&lt;w&gt; · data 0.6667 · grad 3 · leaf</code>")
+    assert y._repr_html_().endswith(">Value · data 2 · grad 1 · op mul</code>")
+    assert 'title="Value(data=2.0, grad=1.0, op=&#x27;mul&#x27;)"' in y._repr_html_()
+
+
 def test_format_and_float() -> None:
     """f-string formats use the data; float(v) is the data."""
     v = Value(2.0 / 3.0)
