@@ -516,6 +516,7 @@ def _data(x: Value | float) -> float:
     return x.data if isinstance(x, Value) else x
 
 
+# --8<-- [start:chain_rule] (docs/concepts/chain-rule.md shows this function)
 def _chain_rule(order: list[Value], seed: Any, create_graph: bool) -> None:
     """Set every node's ``grad`` to d root / d node, for the graph ``order`` (root last)."""
     for node in order:
@@ -529,6 +530,7 @@ def _chain_rule(order: list[Value], seed: Any, create_graph: bool) -> None:
             parent.grad += node.grad * d  # the chain rule: dL/dparent += dL/dnode * dnode/dparent
             if observer is not None:
                 observer.on_backward(node, parent, d)
+    # --8<-- [end:chain_rule]
 
 
 @contextmanager
