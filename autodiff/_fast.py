@@ -133,20 +133,18 @@ def backward(root: Value, seed: float) -> None:
                 if type(b) is not float:
                     b.grad += g  # type: ignore[union-attr]
             elif op is mul:
-                if type(b) is float:
-                    a.grad += g * b  # type: ignore[union-attr]
-                elif type(a) is float:
-                    b.grad += g * a  # type: ignore[union-attr]
-                else:
-                    a.grad += g * b.data  # type: ignore[union-attr]
-                    b.grad += g * a.data  # type: ignore[union-attr]
+                if type(a) is not float:
+                    a.grad += g * (b if type(b) is float else b.data)  # type: ignore[union-attr]
+                if type(b) is not float:
+                    b.grad += g * (a if type(a) is float else a.data)  # type: ignore[union-attr]
             elif op is sub:
                 if type(a) is not float:
                     a.grad += g  # type: ignore[union-attr]
                 if type(b) is not float:
                     b.grad += g * -1.0  # type: ignore[union-attr]
             elif op is power and b == 2.0:
-                a.grad += g * (2.0 * a.data)  # type: ignore[union-attr]
+                if type(a) is not float:
+                    a.grad += g * (2.0 * a.data)  # type: ignore[union-attr]
             else:
                 operands = node.operands
                 numbers = [x.data if isinstance(x, Value) else x for x in operands]

@@ -294,9 +294,10 @@ class Value:
         Args:
             gradient: The upstream gradient d L / d self to seed with (default 1.0).
             create_graph: Record the backward pass itself, so that every ``grad`` is a
-                differentiable Value (for higher-order gradients). This records even inside
-                ``no_grad``. Each leaf's grad then refers back to the graph: set
-                ``x.grad = None`` when done, to free it without the cycle collector.
+                differentiable Value (for higher-order gradients); interior nodes keep the
+                number. This records even inside ``no_grad``. Each leaf's grad then refers back
+                to the leaf, as in PyTorch: set ``x.grad = None`` when done, to free that
+                graph without the cycle collector.
 
         Example:
             >>> x = Value(3.0)
@@ -589,7 +590,10 @@ def backward(root: Value, gradient: Operand = 1.0, *, create_graph: bool = False
         with _recording_if(create_graph):
             _chain_rule(order, seed, create_graph)
             for node, before in zip(order, saved, strict=True):
-                if node.op is None and not _is_zero(before):
+                if node.op is not None:
+                    if create_graph:  # an interior node keeps the number: as a Value its
+                        node.grad = _data(node.grad)  # graph would refer back to the node
+                elif not _is_zero(before):
                     node.grad = before + node.grad  # leaves accumulate across calls
     except BaseException:
         _put_back(order, saved)  # a failed or interrupted call changes nothing

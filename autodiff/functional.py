@@ -248,8 +248,8 @@ def hessian(function: Callable[..., Any]) -> Callable[..., list[list[Any]]]:
         if not args:
             raise TypeError("hessian: the function needs at least one argument")
         nested = _is_nested(args, kwargs)
-        variables = [_variable(a, "hessian") for a in args]
-        with enable_grad(), _Nested():
+        with enable_grad(), _Nested():  # recording even inside no_grad, as grad does
+            variables = [_variable(a, "hessian") for a in args]
             output = _check_output(function(*variables, **kwargs), function, "hessian")
             first = gradients(output, variables, create_graph=True)
             rows: list[list[Any]] = []

@@ -13,9 +13,9 @@ the same settings give the same numbers. For each parameter θ with gradient g, 
    then g ← g + μ·b with ``nesterov``, else g ← b
 4. θ ← θ - lr·g
 
-One difference in bookkeeping, not in arithmetic: a PyTorch parameter whose ``grad`` is None
-is skipped (its momentum buffer does not decay); a ``Value``'s gradient is never None, 0.0
-before any backward, so it always takes part in the step.
+A parameter whose ``grad`` is None (cleared by hand, as PyTorch users do) is skipped, as
+PyTorch skips it: no weight decay, and its momentum buffer does not decay. A ``Value``'s grad is
+0.0 before any backward, so such a parameter takes part in the step.
 """
 
 from __future__ import annotations
@@ -129,6 +129,8 @@ class SGD:
         buffers = self.momentum_buffers
         for index, param in enumerate(self.params):
             grad = param.grad
+            if grad is None:  # cleared by hand: skipped, as PyTorch does
+                continue
             g = grad.data if isinstance(grad, Value) else float(grad)
             if self.maximize:
                 g = -g
@@ -182,9 +184,9 @@ def _check_params(params: Iterable[Value]) -> tuple[Value, ...]:
         if not isinstance(param, Value):
             raise TypeError(f"SGD: params[{position}] must be a Value, got {type(param).__name__}")
         name = f"params[{position}]" + (f" ({param.label!r})" if param.label else "")
-        if not param.is_leaf:
+        if param.op is not None:
             raise ValueError(
-                f"SGD: {name} is the result of op {param.op!r}, not a leaf; only leaves "
+                f"SGD: {name} is the result of op {param.op.name!r}, not a leaf; only leaves "
                 "(inputs and parameters) can be optimised"
             )
         if id(param) in seen:

@@ -14,25 +14,34 @@ import pytest
 
 from autodiff import OPS, GradcheckError, Value, define_op, gradcheck, gradgradcheck
 
-# One or more cases per op-table row, at points away from kinks and domain edges.
+# One or more cases per op-table row, at points away from kinks and domain edges. A plain number
+# is an operand of the row it is written in (x + 2.5 is an add node), in either position.
 _OP_CASES: list[tuple[str, Callable[..., Any], tuple[float, ...]]] = [
     ("add", lambda x, y: x + y, (0.7, -1.3)),
+    ("add", lambda x: x + 2.5, (0.7,)),
+    ("sub", lambda x, y: x - y, (0.7, -1.3)),
+    ("sub", lambda x: 1 - x, (-0.4,)),
     ("mul", lambda x, y: x * y, (0.7, -1.3)),
-    ("add_const", lambda x: x + 2.5, (0.7,)),
-    ("add_const", lambda x: 1 - x, (-0.4,)),
-    ("mul_const", lambda x: 3 * x, (0.7,)),
-    ("mul_const", lambda x: x / 4, (-1.1,)),
+    ("mul", lambda x: 3 * x, (0.7,)),
+    ("div", lambda x, y: x / y, (0.7, -1.3)),
+    ("div", lambda x: x / 4, (-1.1,)),
+    ("div", lambda x: 2 / x, (0.6,)),
     ("neg", lambda x: -x, (0.4,)),
     ("pow", lambda x: x**3, (1.3,)),
     ("pow", lambda x: x**0.5, (2.0,)),
     ("pow", lambda x: x**-2, (-0.6,)),
     ("pow_value", lambda x, y: x**y, (1.5, 0.7)),
+    ("pow_value", lambda x: 2**x, (0.3,)),
     ("exp", lambda x: x.exp(), (0.3,)),
     ("log", lambda x: x.log(), (2.0,)),
     ("sigmoid", lambda x: x.sigmoid(), (-0.8,)),
     ("tanh", lambda x: x.tanh(), (0.6,)),
     ("relu", lambda x: x.relu(), (0.8,)),
     ("relu", lambda x: x.relu(), (-0.8,)),
+    ("abs", lambda x: abs(x), (0.8,)),
+    ("abs", lambda x: abs(x), (-0.8,)),
+    ("sin", lambda x: x.sin(), (0.9,)),
+    ("cos", lambda x: x.cos(), (0.9,)),
 ]
 
 
@@ -48,7 +57,7 @@ def test_each_case_ends_in_the_row_it_is_named_after(
     name: str, function: Callable[..., Any], point: tuple[float, ...]
 ) -> None:
     """A case's output node comes from its named row, so the coverage test above means something."""
-    assert function(*(Value(x) for x in point)).op == name
+    assert function(*(Value(x) for x in point)).op is OPS[name]
 
 
 @pytest.mark.parametrize(

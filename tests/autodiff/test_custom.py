@@ -1,8 +1,14 @@
-"""define_op: user primitives go through the engine like built-in rows, and are validated."""
+"""define_op and apply: user primitives go through the engine like built-in rows, and are validated.
+
+``autodiff.engine.apply`` is the general path behind ``define_op``: it applies any op-table row,
+built in or custom, to Values and plain numbers, which become float operands in their place.
+"""
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 from typing import Any
 
 import pytest
@@ -11,13 +17,16 @@ from autodiff import (
     OPS,
     CustomOp,
     Value,
+    chain_rule_steps,
     define_op,
     explain,
     grad,
     gradcheck,
     gradgradcheck,
+    gradients,
     no_grad,
 )
+from autodiff.engine import apply, backward
 from autodiff.ops import exp
 
 
@@ -35,13 +44,15 @@ def test_custom_unary_op_value_and_gradient() -> None:
     assert x.grad == 12.0
 
 
-def test_custom_node_carries_the_op_name_and_parents() -> None:
-    """The node's op is the custom name and its parents are the inputs, in order."""
+def test_custom_node_carries_the_op_row_and_parents() -> None:
+    """The node's op is the custom row, named after the op, and its operands are the inputs."""
+    cube = _cube()
     x = Value(2.0)
-    y = _cube()(x)
-    assert y.op == "cube"
+    y = cube(x)
+    assert y.op is cube.op
+    assert y.op.name == "cube"
+    assert y.operands == (x,)
     assert y.parents == (x,)
-    assert y.constant is None
 
 
 def test_custom_op_is_not_added_to_the_built_in_table() -> None:
@@ -52,10 +63,26 @@ def test_custom_op_is_not_added_to_the_built_in_table() -> None:
 
 
 def test_custom_op_accepts_plain_numbers() -> None:
-    """A number operand becomes a constant leaf: cube(3) = 27."""
-    y = _cube()(3)
-    assert y.data == 27.0
-    assert y.parents[0].is_constant
+    """cube(3) = 27 is a cube node whose operand is the float 3.0: no leaf is made for the 3."""
+    cube = _cube()
+    y = cube(3)
+    assert (y.data, y.op) == (27.0, cube.op)
+    assert y.operands == (3.0,)
+    assert type(y.operands[0]) is float
+    assert y.parents == ()
+    y.backward()  # nothing to send the gradient to, and nothing fails
+    assert y.grad == 1.0
+
+
+def test_custom_binary_op_with_a_number_operand_differentiates_twice() -> None:
+    """hypot(a, 4) at 3: d/da = a/out = 0.6, d2/da2 = 4^2/out^3 = 16/125; hypot(3, b) at 4: 0.8."""
+    hypot = define_op("hypot_n", math.hypot, lambda out, x, y: (x / out, y / out), arity=2)
+    a = Value(3.0)
+    h = hypot(a, 4)
+    assert (h.data, h.operands, h.parents) == (5.0, (a, 4.0), (a,))
+    assert grad(lambda x: hypot(x, 4.0))(3.0) == 0.6
+    assert grad(grad(lambda x: hypot(x, 4.0)))(3.0) == pytest.approx(16 / 125, rel=1e-15)
+    assert grad(lambda y: hypot(3.0, y))(4.0) == 0.8
 
 
 def test_custom_op_accumulates_with_reuse_and_upstream_gradient() -> None:
@@ -104,6 +131,72 @@ def test_custom_ternary_op_with_inferred_arity() -> None:
     assert [v.grad for v in xs] == [3.0, 2.0, 1.0]
     assert out.parents == tuple(xs)
     assert gradcheck(lambda a, b, c: fma(a, b, c) * a, 0.5, -1.5, 2.0) is True
+
+
+def _fma() -> CustomOp:
+    return define_op("fma_with_number", lambda x, y, z: x * y + z, lambda out, x, y, z: (y, x, 1.0))
+
+
+def test_custom_ternary_op_with_a_number_among_its_operands() -> None:
+    """fma(x, 3, z) = 3x + z at (2, ., 4) is 10: operands (x, 3.0, z), gradient (3, 1) to (x, z)."""
+    fma = _fma()
+    x, z = Value(2.0, label="x"), Value(4.0, label="z")
+    out = fma(x, 3, z)
+    assert out.data == 10.0
+    assert out.operands == (x, 3.0, z)
+    assert out.parents == (x, z)
+    out.backward()
+    assert (x.grad, z.grad) == (3.0, 1.0)
+    steps = chain_rule_steps(out)
+    assert [(step.parent, step.local) for step in steps] == [(x, 3.0), (z, 1.0)]
+
+
+@pytest.mark.parametrize("position", [0, 1, 2])
+def test_custom_ternary_op_takes_the_number_in_any_position(position: int) -> None:
+    """fma(a, b, c) = ab + c at (1.5, -0.5, 0.75), one of them given as the plain number 2.5.
+
+    Its gradient with respect to a is b, to b is a, to c is 1; the number gets none, and the
+    reference loop (autodiff.engine.backward), Value.backward and gradients() agree.
+    """
+    fma = _fma()
+    numbers = [1.5, -0.5, 0.75]
+    numbers[position] = 2.5
+    operands: list[Any] = [Value(n) for n in numbers]
+    operands[position] = 2.5
+    expected = (numbers[1], numbers[0], 1.0)
+    values = [(i, v) for i, v in enumerate(operands) if isinstance(v, Value)]
+    out = fma(*operands)
+    assert out.data == numbers[0] * numbers[1] + numbers[2]
+    assert out.operands == tuple(operands)
+    assert gradients(out, [v for _, v in values]) == tuple(expected[i] for i, _ in values)
+    out.backward()
+    by_value_backward = [v.grad for _, v in values]
+    for _, v in values:
+        v.grad = 0.0
+    backward(out)
+    assert [v.grad for _, v in values] == by_value_backward == [expected[i] for i, _ in values]
+
+
+def test_custom_ternary_op_with_a_number_passes_first_and_second_order_checks() -> None:
+    """(fma(a, 3, c) * a) = 3a^2 + ac checks out against central differences, twice."""
+    fma = _fma()
+    assert gradcheck(lambda a, c: fma(a, 3.0, c) * a, 0.5, 2.0) is True
+    assert gradgradcheck(lambda a, c: fma(a, 3.0, c) * a, 0.5, 2.0) is True
+
+
+def test_custom_ternary_node_with_a_number_survives_pickle_and_deepcopy() -> None:
+    """A copied fma(x, 3, z) * x keeps the 3.0 in its place and still has d/dx = 6x + z = 16."""
+    fma = define_op("fma_for_copies", lambda x, y, z: x * y + z, lambda out, x, y, z: (y, x, 1.0))
+    x, z = Value(2.0), Value(4.0)
+    original = fma(x, 3, z) * x
+    for copied in (pickle.loads(pickle.dumps(original)), copy.deepcopy(original)):
+        inner = copied.parents[0]
+        x2, three, z2 = inner.operands
+        assert three == 3.0
+        assert inner.op is fma.op
+        copied.backward()
+        assert (x2.grad, z2.grad) == (16.0, 2.0)  # d(3x^2 + xz)/dx = 6x + z, d/dz = x
+    assert (x.grad, z.grad) == (0.0, 0.0)  # the copies share no node with the original
 
 
 def test_custom_op_with_var_args_needs_an_explicit_arity() -> None:
@@ -220,3 +313,179 @@ def test_forward_domain_error_keeps_its_type_and_names_the_op() -> None:
     root = define_op("my_sqrt", math.sqrt, lambda out, x: (0.5 / out,))
     with pytest.raises(ValueError, match="my_sqrt"):
         root(Value(-1.0))
+
+
+# ----------------------------------------------------------------------------------------------
+# Issue 11, defects 12 and 13: errors in partials during backward name the op; a plain backward
+# stores floats whatever the partials return.
+
+
+def _picky() -> CustomOp:
+    """Identity whose partials refuse negative inputs: the first call (at 1) checks out fine."""
+
+    def partials(out: Any, x: Any) -> tuple[float]:
+        if x < 0:
+            raise ValueError("no slope for negative inputs")
+        return (1.0,)
+
+    op = define_op("picky", lambda x: x, partials)
+    op(Value(1.0))  # the first-call check of the partials passes here
+    return op
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_an_error_in_partials_during_backward_names_the_op(create_graph: bool) -> None:
+    """A ValueError from picky's partials at -1 leaves backward as a ValueError naming picky."""
+    picky = _picky()
+    x = Value(-1.0)
+    y = picky(x) * 2.0
+    with pytest.raises(ValueError, match=r"^picky: ") as caught:
+        y.backward(create_graph=create_graph)
+    message = str(caught.value)
+    assert message.startswith("picky: partials raised ValueError at (-1.0): ")
+    assert message.endswith("no slope for negative inputs")
+    assert isinstance(caught.value.__cause__, ValueError)  # the original, kept for its traceback
+    assert x.grad == 0.0
+
+
+def test_an_error_in_partials_during_gradients_names_the_op() -> None:
+    """gradients() reports the same error, naming the op, as backward does."""
+    picky = _picky()
+    x = Value(-2.0)
+    with pytest.raises(ValueError, match=r"^picky: partials raised ValueError at \(-2\.0\)"):
+        gradients(picky(x), [x])
+
+
+def test_an_error_that_takes_no_message_still_names_the_op() -> None:
+    """An exception that cannot be rebuilt from one message becomes a RuntimeError naming the op."""
+
+    class NeedsTwoError(Exception):
+        def __init__(self, first: str, second: str) -> None:
+            super().__init__(first, second)
+
+    def partials(out: Any, x: Any) -> tuple[float]:
+        if x > 5:
+            raise NeedsTwoError("a", "b")
+        return (1.0,)
+
+    fussy = define_op("fussy", lambda x: x, partials)
+    fussy(Value(1.0))  # the first-call check of the partials passes here
+    y = fussy(Value(10.0))
+    with pytest.raises(RuntimeError, match=r"^fussy: partials raised NeedsTwoError at \(10\.0\)"):
+        y.backward()
+
+
+def _value_cube() -> CustomOp:
+    """x^3 whose partials always return a Value, even when given floats."""
+
+    def partials(out: Any, x: Any) -> tuple[Value]:
+        node = x if isinstance(x, Value) else Value(x)
+        return (3 * node**2,)
+
+    return define_op("value_cube", lambda x: x**3, partials)
+
+
+def test_partials_returning_a_value_leave_a_float_after_a_plain_backward() -> None:
+    """value_cube at 2 gives d/dx = 3x^2 = 12 as a float in x.grad and in every reported step."""
+    cube = _value_cube()
+    x = Value(2.0)
+    y = cube(x) * 1.0
+    y.backward()
+    assert type(x.grad) is float
+    assert x.grad == 12.0
+    backward(y)  # the reference loop stores floats too, and leaves accumulate: 12 + 12
+    assert type(x.grad) is float
+    assert x.grad == 24.0
+    (found,) = gradients(y, [x])
+    assert (type(found), found) == (float, 12.0)
+    assert [(type(s.local), s.total) for s in chain_rule_steps(y)] == [
+        (float, 1.0),
+        (float, 12.0),
+    ]
+
+
+def test_partials_returning_a_value_stay_differentiable_under_create_graph() -> None:
+    """With create_graph the same rule gives a Value: d/dx 3x^2 = 6x = 12 at x = 2."""
+    cube = _value_cube()
+    x = Value(2.0)
+    cube(x).backward(create_graph=True)
+    first = x.grad
+    assert isinstance(first, Value)
+    assert first.data == 12.0
+    assert gradients(first, [x]) == (12.0,)
+
+
+# ----------------------------------------------------------------------------------------------
+# apply: any row, built in or custom, on Values and numbers
+
+
+def test_apply_builds_a_row_with_a_number_operand() -> None:
+    """apply(mul, x, 3) at x = 2 gives 6 with operands (x, 3.0), and d(3x)/dx = 3."""
+    x = Value(2.0)
+    y = apply(OPS["mul"], x, 3)
+    assert (y.op, y.operands, y.parents, y.data) == (OPS["mul"], (x, 3.0), (x,), 6.0)
+    y.backward()
+    assert x.grad == 3.0
+
+
+def test_apply_pow_with_its_exponent() -> None:
+    """apply(pow, x, 2) at x = 2 gives 4, and d(x^2)/dx = 2x = 4."""
+    x = Value(2.0)
+    y = apply(OPS["pow"], x, 2)
+    assert y.operands == (x, 2.0)
+    y.backward()
+    assert (y.data, x.grad) == (4.0, 4.0)
+
+
+def test_apply_keeps_a_number_in_its_position() -> None:
+    """apply(sub, 10, x) is 10 - x = 7 at x = 3, with operands (10.0, x) and d/dx = -1."""
+    x = Value(3.0)
+    y = apply(OPS["sub"], 10, x)
+    assert (y.data, y.operands) == (7.0, (10.0, x))
+    y.backward()
+    assert x.grad == -1.0
+
+
+def test_apply_runs_a_custom_row_like_calling_the_op() -> None:
+    """apply(cube.op, x) makes the same node as cube(x): 8 and slope 12 at x = 2."""
+    cube = _cube()
+    x = Value(2.0)
+    y = apply(cube.op, x)
+    assert (y.op, y.data) == (cube.op, 8.0)
+    y.backward()
+    assert x.grad == 12.0
+
+
+@pytest.mark.parametrize(
+    ("row", "operands", "message"),
+    [
+        ("add", (1.0,), r"^add: takes 2 operand\(s\), got 1$"),
+        ("neg", (1.0, 2.0), r"^neg: takes 1 operand\(s\), got 2$"),
+    ],
+)
+def test_apply_checks_the_number_of_operands(
+    row: str, operands: tuple[float, ...], message: str
+) -> None:
+    """A row given the wrong number of operands is a TypeError naming the row and both counts."""
+    with pytest.raises(TypeError, match=message):
+        apply(OPS[row], *(Value(x) for x in operands))
+
+
+def test_apply_checks_a_custom_rows_operand_count() -> None:
+    """fma takes three operands; two is a TypeError naming it."""
+    with pytest.raises(TypeError, match=r"^fma_with_number: takes 3 operand\(s\), got 2$"):
+        apply(_fma().op, Value(1.0), 2.0)
+
+
+def test_apply_rejects_a_missing_operand() -> None:
+    """None is no operand: the TypeError names the row."""
+    with pytest.raises(TypeError, match=r"^mul: expected an int, float, bool or numpy number"):
+        apply(OPS["mul"], Value(1.0), None)  # type: ignore[arg-type]
+
+
+def test_apply_to_two_numbers_makes_a_node() -> None:
+    """mul applied to the numbers 2 and 3 still records a node, 2 * 3 = 6, with no parents."""
+    y = apply(OPS["mul"], 2, 3)
+    assert y.data == 6.0
+    assert y.op is OPS["mul"]
+    assert (y.operands, y.parents) == ((2.0, 3.0), ())

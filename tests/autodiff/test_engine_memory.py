@@ -16,8 +16,10 @@ from autodiff import Value, define_op, gradients, no_grad, topological_order
 
 
 def count_values() -> int:
-    """How many Value objects are alive right now."""
-    return sum(1 for obj in gc.get_objects() if type(obj) is Value)
+    """How many Value objects (subclasses included) are alive right now."""
+    # type(obj), not isinstance: isinstance reads obj.__class__, which some lazy module
+    # objects (torch's, once imported) answer with a deprecation warning.
+    return sum(1 for obj in gc.get_objects() if issubclass(type(obj), Value))
 
 
 @pytest.fixture
@@ -55,11 +57,29 @@ def second_order() -> None:
     first.backward()
 
 
-def constant_leaves() -> None:
-    """Graphs that still make constant leaves (a number base, a custom op given a number)."""
+def number_operands() -> None:
+    """Graphs with plain-number operands (a number base, a custom op given a number)."""
     x = Value(0.5)
     y = (2**x + define_op("twice", lambda v: 2 * v, lambda out, v: (2.0,))(3.0) * x).tanh()
     y.backward()
+
+
+def three_operand_custom_op() -> None:
+    """A custom op of three operands, a number among them, differentiated twice."""
+    fma = define_op("fma_for_memory", lambda a, b, c: a * b + c, lambda out, a, b, c: (b, a, 1.0))
+    x = Value(0.5)
+    y = fma(x, 3.0, x * x) * x
+    (first,) = gradients(y, [x], create_graph=True)
+    first.backward()
+    y.backward()
+
+
+def create_graph_then_clear_the_grad() -> None:
+    """backward(create_graph=True), then x.grad = None: the documented way to break the cycle."""
+    x = Value(1.5)
+    y = (x * x).tanh() * x.exp()
+    y.backward(create_graph=True)
+    x.grad = None
 
 
 def deep_chain() -> None:
@@ -71,7 +91,17 @@ def deep_chain() -> None:
     y.backward()
 
 
-@pytest.mark.parametrize("build", [small_network, second_order, constant_leaves, deep_chain])
+@pytest.mark.parametrize(
+    "build",
+    [
+        small_network,
+        second_order,
+        number_operands,
+        three_operand_custom_op,
+        create_graph_then_clear_the_grad,
+        deep_chain,
+    ],
+)
 @pytest.mark.usefixtures("collector_off")
 def test_dropped_graph_is_freed_without_the_cycle_collector(build: Callable[[], None]) -> None:
     """After building and differentiating a graph, no Value outlives its last reference."""
@@ -86,6 +116,24 @@ def test_the_count_sees_a_kept_graph() -> None:
     baseline = count_values()
     x = Value(1.0)
     kept = (x * 2 + 1).tanh()
-    assert count_values() == baseline + 4  # x, mul_const, add_const, tanh: numbers ride along
+    assert count_values() == baseline + 4  # x, mul, add, tanh: the numbers are no nodes
     del kept, x
+    assert count_values() == baseline
+
+
+@pytest.mark.usefixtures("collector_off")
+def test_create_graph_leaves_a_cycle_until_the_grad_is_cleared() -> None:
+    """After create_graph the leaf's grad graph refers back to the leaf: the collector frees it.
+
+    This is the documented cycle (PyTorch has it too); setting x.grad = None breaks it (above).
+    """
+    baseline = count_values()
+
+    def build() -> None:
+        x = Value(1.5)
+        (x * x).backward(create_graph=True)  # x.grad is a node computed from x
+
+    build()
+    assert count_values() > baseline
+    gc.collect()
     assert count_values() == baseline

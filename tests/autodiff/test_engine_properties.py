@@ -4,8 +4,10 @@ Programs come from ``conftest.py``: DAGs over three inputs in [-2, 2] whose step
 table row plus the composite and reflected forms, with reuse of earlier nodes. Unsafe steps
 (near a kink, a pole or a domain edge) become ``-x``, so no example is rejected. Gradients are
 checked against two independent references: forward-mode dual numbers (exact up to rounding)
-and central differences of a plain-float evaluation (h = 1e-6, rel 1e-6). Settings are
-derandomized, so CI runs the same examples every time, and have no deadline.
+and central differences of a plain-float evaluation (h = 1e-6, rel 1e-6). Besides the programs
+drawn from every step kind at once, each op-table row (abs, sin and cos included) gets programs
+that start with it, so no row depends on luck to be checked. Settings are derandomized, so CI
+runs the same examples every time, and have no deadline.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from autodiff import Value, gradients, topological_order
+from autodiff import OPS, Value, gradients, topological_order
 
 DETERMINISTIC = settings(
     derandomize=True,
@@ -37,6 +39,30 @@ def draw_program(kit: Any, data: st.DataObject, max_steps: int = 10) -> Any:
         3,
         n_steps,
     )
+
+
+def draw_program_starting_with(kit: Any, data: st.DataObject, kind: str, max_steps: int = 6) -> Any:
+    """A random program whose first step is ``kind`` (on drawn inputs), then random steps.
+
+    The generator turns a step near a kink, pole or domain edge into ``-x``; such examples are
+    rejected here, so every example kept really applies ``kind``.
+    """
+    forced = [kind]
+
+    def pick(options: Any) -> Any:
+        if options is kit.KINDS and forced:
+            return forced.pop()
+        return data.draw(st.sampled_from(list(options)))
+
+    n_steps = data.draw(st.integers(1, max_steps), label="steps")
+    program = kit.generate(
+        pick,
+        lambda lo, hi: data.draw(st.floats(lo, hi, allow_nan=False, allow_infinity=False)),
+        3,
+        n_steps,
+    )
+    assume(program.steps[0].kind == kind)
+    return program
 
 
 def scale_of(program: Any, kit: Any) -> float:
@@ -66,6 +92,32 @@ def test_gradients_match_central_differences(kit: Any, data: st.DataObject) -> N
     # Rounding in f(x +- h) costs about eps * max|f| / h in absolute terms.
     floor = 1e-8 * scale_of(program, kit)
     for mine, numeric in zip(ours, kit.finite_difference_gradients(program), strict=True):
+        assert mine == pytest.approx(numeric, rel=1e-6, abs=floor), program
+
+
+def test_every_row_of_the_op_table_is_a_step_kind(kit: Any) -> None:
+    """The random programs can apply every op-table row, abs, sin and cos included."""
+    assert set(OPS) <= set(kit.KINDS)
+    assert {"abs", "sin", "cos"} <= set(kit.KINDS)
+
+
+@pytest.mark.parametrize("row", sorted(OPS))
+@settings(DETERMINISTIC, max_examples=60)
+@given(data=st.data())
+def test_programs_through_each_row_match_both_references(
+    kit: Any, row: str, data: st.DataObject
+) -> None:
+    """Programs that start with ``row`` match dual numbers and central differences in gradient."""
+    program = draw_program_starting_with(kit, data, row)
+    leaves = [Value(x) for x in program.inputs]
+    first = kit.run(kit.Program(program.inputs, program.steps[:1]), leaves, kit.VALUE_FUNCTIONS)
+    assert first.op is OPS[row]  # the step really made a node of this row
+    _, ours = kit.engine_gradients(program)
+    floor = 1e-8 * scale_of(program, kit)
+    for mine, exact, numeric in zip(
+        ours, kit.dual_gradients(program), kit.finite_difference_gradients(program), strict=True
+    ):
+        assert mine == pytest.approx(exact, rel=1e-9, abs=1e-12), program
         assert mine == pytest.approx(numeric, rel=1e-6, abs=floor), program
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from autodiff import Value, grad, hessian, no_grad, value_and_grad
+from autodiff import Value, grad, gradients, hessian, no_grad, value_and_grad
 
 # -- higher order through Value.backward --------------------------------------------------------
 
@@ -210,6 +210,32 @@ def test_value_and_grad_with_several_argnums() -> None:
     assert value_and_grad(lambda x, y: x * y, argnums=(0, 1))(2.0, 3.0) == (6.0, (3.0, 2.0))
 
 
+def test_value_and_grad_of_a_value_inside_no_grad_is_differentiable() -> None:
+    """value_and_grad(f)(v) under no_grad returns Values still depending on v.
+
+    f(x) = x^3 at x = 2: the value 8 has d/dx = 3x^2 = 12; the slope 3x^2 = 12 has d/dx = 6x = 12.
+    """
+    x = Value(2.0)
+    with no_grad():
+        value, slope = value_and_grad(lambda v: v**3)(x)
+    assert (value.data, slope.data) == (8.0, 12.0)
+    assert gradients(value, [x]) == (12.0,)
+    assert gradients(slope, [x]) == (12.0,)
+
+
+def test_grad_with_several_value_arguments_inside_no_grad_is_differentiable() -> None:
+    """grad(f, (0, 1)) of f = a^2 b at Values (1, 2) under no_grad: (2ab, a^2) = (4, 1).
+
+    Their own gradients with respect to (a, b) are (2b, 2a) = (4, 2) and (2a, 0) = (2, 0).
+    """
+    a, b = Value(1.0), Value(2.0)
+    with no_grad():
+        da, db = grad(lambda p, q: p * p * q, argnums=(0, 1))(a, b)
+    assert (da.data, db.data) == (4.0, 1.0)
+    assert gradients(da, [a, b]) == (4.0, 2.0)
+    assert gradients(db, [a, b]) == (2.0, 0.0)
+
+
 # -- hessian ------------------------------------------------------------------------------------
 
 
@@ -241,6 +267,31 @@ def test_hessian_rejects_a_non_value_result() -> None:
     """hessian of a function returning a float raises TypeError."""
     with pytest.raises(TypeError, match="must return a scalar Value"):
         hessian(lambda x: 2.0)(1.0)
+
+
+def test_hessian_of_a_value_inside_no_grad_is_differentiable() -> None:
+    """hessian(x^4)(v) under no_grad is [[12 v^2]] = [[48]] at v = 2, and d/dv of it is 24v = 48."""
+    x = Value(2.0)
+    with no_grad():
+        ((entry,),) = hessian(lambda v: v**4)(x)
+    assert entry.data == 48.0
+    assert gradients(entry, [x]) == (48.0,)
+
+
+def test_hessian_of_values_inside_no_grad_is_differentiable_in_every_entry() -> None:
+    """f = p^3 q^2 at Values (1, 2) under no_grad: H = [[6pq^2, 6p^2 q], [6p^2 q, 2p^3]].
+
+    That is [[24, 12], [12, 2]]; the entries' gradients with respect to (p, q) are
+    (6q^2, 12pq) = (24, 24), (12pq, 6p^2) = (24, 6) twice, and (6p^2, 0) = (6, 0).
+    """
+    p, q = Value(1.0), Value(2.0)
+    with no_grad():
+        h = hessian(lambda a, b: a**3 * b**2)(p, q)
+    assert [[e.data for e in row] for row in h] == [[24.0, 12.0], [12.0, 2.0]]
+    assert [[gradients(e, [p, q]) for e in row] for row in h] == [
+        [(24.0, 24.0), (24.0, 6.0)],
+        [(24.0, 6.0), (6.0, 0.0)],
+    ]
 
 
 def test_gradient_of_a_hessian_entry_inside_grad() -> None:

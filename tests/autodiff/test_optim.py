@@ -99,6 +99,14 @@ def test_zero_grad() -> None:
     assert (a.grad, b.grad) == (0.0, 0.0)
 
 
+def test_a_grad_of_none_counts_as_zero() -> None:
+    """A grad cleared to None (the engine counts it as 0.0) does not move a plain SGD parameter."""
+    w = Value(1.5)
+    w.grad = None
+    SGD([w], lr=0.1).step()
+    assert w.data == 1.5
+
+
 def test_value_gradient_from_create_graph() -> None:
     """A grad that is a Value (create_graph) contributes its number: w = 3, g = 6, lr 0.5 -> 0."""
     w = Value(3.0)
