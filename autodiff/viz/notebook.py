@@ -111,6 +111,7 @@ _PLAYER_SCRIPT: Final = """\
     });
   });
   box.addEventListener("keydown", function (event) {
+    if (event.target === slider) { return; }  // the slider moves itself with the arrows
     if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
       show(Number(slider.value) + (event.key === "ArrowLeft" ? -1 : 1));
       event.preventDefault();
