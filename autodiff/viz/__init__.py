@@ -12,7 +12,7 @@ One module per job:
 
 * ``options``: ``DrawOptions``, every drawing option, declared and checked once.
 * ``dot``: ``draw``, building the DOT graph; its docstring states the node ids.
-* ``render``: ``render`` and every run of the ``dot`` program (time limit, errors).
+* ``rendering``: ``render`` and every run of the ``dot`` program (time limit, errors).
 * ``text``: ``to_text``. ``steps``: ``backward_steps``. ``notebook``: display in Jupyter.
 * ``labels``: how numbers, operations and names are written.
 
@@ -78,7 +78,7 @@ Example:
 
 from autodiff.viz.dot import FOLD_SUM_TERMS, draw
 from autodiff.viz.options import DEFAULT_MAX_NODES, DrawOptions
-from autodiff.viz.render import DOT_TIMEOUT, DotFailedError, DotNotFoundError, render
+from autodiff.viz.rendering import DOT_TIMEOUT, DotFailedError, DotNotFoundError, render
 from autodiff.viz.steps import BackwardSteps, backward_steps
 from autodiff.viz.text import to_text
 

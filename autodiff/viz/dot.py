@@ -2,7 +2,7 @@ r"""Building the DOT graph of a computation: ``draw``.
 
 This module owns turning a graph into a ``graphviz.Digraph``: which boxes and ovals there are,
 their ids, colours, labels and edges, folded sums, highlighted paths and the legend. It runs no
-Graphviz program (``autodiff.viz.render`` does) and computes no gradient: every number shown
+Graphviz program (``autodiff.viz.rendering`` does) and computes no gradient: every number shown
 is a node's ``data``/``grad`` or a local derivative from ``autodiff.partials`` (or, for
 ``backward_steps``, a step of ``autodiff.chain_rule_steps``).
 

@@ -6,7 +6,7 @@ False), and ``player_html``, the page fragment that shows a sequence of pictures
 Everything is inline (the SVGs, a few lines of CSS and JavaScript): it needs no network and no
 notebook extension. It imports ``graphviz`` and is itself imported only when a drawing is
 made, so ``import autodiff`` stays fast. It builds no graph and runs ``dot`` only through
-``autodiff.viz.render.run_dot``.
+``autodiff.viz.rendering.run_dot``.
 
 Example:
     >>> svg = b'<?xml version="1.0"?> <!DOCTYPE svg> <svg width="80pt" viewBox="0 0 80 9"/>'
@@ -24,7 +24,7 @@ from typing import Any, Final
 
 import graphviz
 
-from autodiff.viz.render import run_dot
+from autodiff.viz.rendering import run_dot
 
 __all__ = ["Drawing", "inline_svg", "player_html"]
 
@@ -39,7 +39,7 @@ class Drawing(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no type
 
     ``draw`` returns one. In Jupyter it shows as an inline SVG scaled down to the cell's width
     (never up), or at its natural size when ``fit_width`` is False. The picture is made by
-    ``autodiff.viz.render.run_dot``, so a layout that takes too long is stopped with
+    ``autodiff.viz.rendering.run_dot``, so a layout that takes too long is stopped with
     ``DotFailedError`` rather than freezing the notebook. Everything else is the Digraph's own.
 
     Example:

@@ -97,7 +97,7 @@ class BackwardSteps(Sequence[Any]):
             DotFailedError: ``dot`` crashed or timed out on a picture.
         """
         from autodiff.viz.notebook import player_html
-        from autodiff.viz.render import run_dot
+        from autodiff.viz.rendering import run_dot
 
         svgs = [run_dot(picture.source, "svg", where="backward_steps") for picture in self]
         firsts = [caption.splitlines()[0] for caption in self._captions]

@@ -1,4 +1,4 @@
-"""Tests for autodiff.viz.render: writing files and every run of Graphviz's dot.
+"""Tests for autodiff.viz.rendering: writing files and every run of Graphviz's dot.
 
 A slow, crashing or failing ``dot`` is played by a small shell script put first on PATH, so
 these tests need no real layout to take long or crash (and assert no timing).
