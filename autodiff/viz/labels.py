@@ -194,6 +194,8 @@ def describe_numbers(node: Value) -> str:
         if template is not None:
             return template.format(c=number_text(c))
     written = ", ".join(number_text(c) for _, c in numbers)
+    if len(numbers) == len(operands):
+        return f"{op_text(node)}: every operand is a number from the code"
     return f"{op_text(node)}: {INPUT_MARK} is an incoming value; {written} from the code"
 
 

@@ -31,9 +31,10 @@ __all__ = ["DEFAULT_MAX_NODES", "DrawOptions", "Highlight"]
 DEFAULT_MAX_NODES: Final = 150
 """``max_nodes`` by default: Graphviz lays out a drawing of this many Values in a few seconds.
 
-Measured with Graphviz 2.43 on one core (see CHANGELOG): 150 Values take about 2 s; the time
-grows much faster than the size (a 496-Value graph took about 2 minutes, and ``dot`` crashed
-near 600).
+Measured with Graphviz 2.43 on the slowest shape found (a long unfolded sum whose terms share
+parameters): 152 Values took 3 s, 252 Values 36 s, 402 Values more than 150 s; ``dot`` has
+also been seen to crash near 600. Most graphs lay out much faster, but the limit must hold for
+every shape.
 """
 
 Highlight = Union[Value, Iterable[Value], None]
@@ -61,7 +62,8 @@ class DrawOptions:
         highlight: A Value or several (any iterable): the paths from them to the top of the
             picture are drawn in red. Stored as a tuple.
         focus: Draw only this Value and the Values it depends on (its ancestors), with the
-            ids they have in the whole graph; None draws everything.
+            ids they have in the whole graph (so the whole graph is walked once, to number
+            it, but only the drawn part is counted and laid out); None draws everything.
         max_nodes: Refuse (ValueError) to draw more Values than this; ``dot`` would take too
             long or crash. Counted on what would be drawn (the ancestors of ``focus``).
         legend: Add a key explaining the colours and signs the picture uses.

@@ -390,6 +390,15 @@ def test_custom_op_with_numbers_lists_them_in_place(dot_reading: Any) -> None:
     assert "viz_clamp(·, 0, 1): · is an incoming value; 0, 1 from the code" in source
 
 
+def test_operation_on_numbers_only_has_no_input_edge(dot_reading: Any) -> None:
+    """apply(mul, 2, 3) is a node with no Value operand: oval '2 * 3', no edge into it."""
+    six = apply(autodiff.OPS["mul"], 2, 3)
+    source = draw(six * Value(1.0, label="x"), legend=True).source
+    assert dot_reading.ovals(source) == ["2 * 3", "*"]
+    assert not any(key.endswith("-> op0") for key in dot_reading.edge_lines(source))
+    assert "2 * 3: every operand is a number from the code" in source
+
+
 def test_many_input_op_is_one_oval(dot_reading: Any) -> None:
     """A custom op on 120 inputs is one oval with 120 incoming edges."""
     total = autodiff.define_op(
