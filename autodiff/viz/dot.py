@@ -86,6 +86,10 @@ class StepState:
         current: The position of the node sending its gradient back at this step.
         sent: For each of the current node's parents, in order, the contribution it receives.
         names: The nodes' names (``autodiff.viz.labels.text_names``), for the edge labels.
+
+    Example:
+        >>> StepState(grads=(0.0, 1.0), current=1, sent=(2.0,), names=("x", "n1")).current
+        1
     """
 
     grads: Sequence[float]
@@ -139,6 +143,15 @@ def check_size(start: Value, max_nodes: int, where: str) -> None:
 
     Counting stops as soon as the limit is passed, so a graph of millions of nodes is refused
     at once.
+
+    Example:
+        >>> from autodiff import Value
+        >>> check_size(Value(1.0) * Value(2.0), 3, "example")  # 3 Values: accepted
+        >>> try:
+        ...     check_size(Value(1.0) * Value(2.0), 2, "example")
+        ... except ValueError as error:
+        ...     print(str(error).split(";")[0])
+        example: the graph has more than max_nodes=2 Values
     """
     seen = {start}
     stack = [start]
@@ -165,6 +178,12 @@ def build(
 
     ``step`` draws the state of one backward step (every node, no folded sums) instead of the
     gradients the nodes hold. Errors name ``where``, the function the user called.
+
+    Example:
+        >>> from autodiff import Value
+        >>> x = Value(2.0, label="x")
+        >>> build(x * 3, DrawOptions(), where="example").source == draw(x * 3).source
+        True
     """
     from autodiff.viz.notebook import Drawing
 

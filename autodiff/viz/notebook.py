@@ -84,6 +84,10 @@ def inline_svg(svg: bytes, fit_width: bool) -> str:
 
     The SVG keeps its ``viewBox``, so ``max-width:100%`` with ``height:auto`` scales it
     without distortion, and only down: a small picture keeps its size.
+
+    Example:
+        >>> inline_svg(b'<?xml version="1.0"?><svg width="9pt"/>', fit_width=False)
+        '<svg width="9pt"/>'
     """
     text = _PROLOGUE.sub("", svg.decode("utf-8"), count=1)
     if fit_width and text.startswith("<svg"):

@@ -68,7 +68,13 @@ class BackwardSteps(Sequence[Any]):
 
     @property
     def captions(self) -> list[str]:
-        """Each picture's caption, as written above it (lines joined by newlines)."""
+        """Each picture's caption, as written above it (lines joined by newlines).
+
+        Example:
+            >>> from autodiff import Value
+            >>> backward_steps(Value(2.0, label="x") * 3).captions[0].splitlines()[1]
+            'n1 sends 1.0000 × 3.0000 = 3.0000 to x, whose gradient is now 3.0000'
+        """
         return list(self._captions)
 
     def __len__(self) -> int:
@@ -95,6 +101,12 @@ class BackwardSteps(Sequence[Any]):
         Raises:
             DotNotFoundError: Graphviz's ``dot`` is not installed.
             DotFailedError: ``dot`` crashed or timed out on a picture.
+
+        Example:
+            >>> from autodiff import Value
+            >>> page = backward_steps(Value(2.0) * 3).to_html()
+            >>> page.count("<svg"), page.count("<script>")
+            (1, 1)
         """
         from autodiff.viz.notebook import player_html
         from autodiff.viz.rendering import run_dot
