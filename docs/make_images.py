@@ -23,6 +23,7 @@ from pathlib import Path
 
 from autodiff import Value
 from autodiff.viz import backward_steps, render
+from autodiff.viz.rendering import run_dot
 
 IMAGES = Path(__file__).resolve().parent / "images"
 
@@ -109,7 +110,7 @@ def draw_options(out: Path) -> list[Path]:
         render(o, out / "draw-title.svg", title="o = tanh(x1*w1 + x2*w2 + b)"),
     ]
 
-    # Numbers ride in the ovals; only the base of 2 ** x needs a constant leaf.
+    # Numbers are written in the ovals, in their places; the legend says what the first does.
     x = Value(3.0, label="x")
     y = 0.5 * (x - 1) ** 2 + 2**x
     y.label = "y"
@@ -123,6 +124,16 @@ def draw_options(out: Path) -> list[Path]:
     total.label = "total"
     total.backward()
     written.append(render(total, out / "draw-folded-sum.svg"))
+
+    # focus=: one sample's squared error out of a 100-sample loss (the page builds the same).
+    weight, bias = Value(0.8444, label="weight"), Value(0.7580, label="bias")
+    errors = [(weight * c + bias - (c * 1.8 + 32)) ** 2 for c in range(-50, 50)]
+    errors[0].label = "error(-50)"
+    loss = sum(errors) / len(errors)
+    assert isinstance(loss, Value)
+    loss.label = "loss"
+    loss.backward()
+    written.append(render(loss, out / "draw-focus.svg", focus=errors[0]))
     return written
 
 
@@ -144,7 +155,7 @@ def backward_step_pictures(out: Path) -> list[Path]:
     written = []
     for k, step in enumerate(backward_steps(backward_example(), edge_derivatives=True), start=1):
         path = out / f"backward-step-{k}.svg"
-        path.write_bytes(step.pipe(format="svg"))
+        path.write_bytes(run_dot(step.source, "svg", where="make_images"))
         written.append(path)
     return written
 
