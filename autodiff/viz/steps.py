@@ -27,7 +27,8 @@ import itertools
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final, overload
 
-from autodiff.engine import ChainRuleStep, Value, chain_rule_steps, topological_order
+from autodiff.engine import Value, topological_order
+from autodiff.steps import ChainRuleStep, chain_rule_steps
 from autodiff.viz.dot import StepState, build, check_size
 from autodiff.viz.labels import format_number, text_names
 from autodiff.viz.options import DrawOptions, check_root, resolve
