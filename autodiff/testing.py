@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Union
 
-from autodiff.engine import Value, gradients, to_float, topological_order
+from autodiff.engine import Value, gradients, partials, to_float, topological_order
 from autodiff.explain import Explanation, derivative_name, explain, node_names
 
 __all__ = [
@@ -233,6 +233,10 @@ class GradientReport:
         """True when every gradient agrees."""
         return all(row.agrees for row in self.rows)
 
+    def _explained(self) -> list[tuple[str, Explanation]]:
+        wrong = [row.name for row in self.rows if not row.agrees]
+        return list(zip(wrong, self.explanations, strict=True))
+
     def _title(self) -> str:
         bad = sum(not row.agrees for row in self.rows)
         output = self.explanations[0].names.get(self.output) if self.explanations else None
@@ -268,16 +272,14 @@ class GradientReport:
             _text_table(*self._table()),
             _tolerance_line(self.rel, self.abs),
         ]
-        for explanation in self.explanations:
-            parts += ["", f"the engine's chain for {explanation.names[explanation.wrt]}:"]
-            parts.append(explanation.text)
+        for name, explanation in self._explained():
+            parts += ["", f"the engine's chain for {name}:", explanation.text]
         return "\n".join(parts)
 
     def _repr_html_(self) -> str:
         parts = [_html_paragraphs([self._title()]), _html_table(*self._table())]
         parts.append(_html_paragraphs([_tolerance_line(self.rel, self.abs).strip()]))
-        for explanation in self.explanations:
-            name = explanation.names[explanation.wrt]
+        for name, explanation in self._explained():
             parts.append(_html_paragraphs([f"the engine's chain for {name}:"]))
             parts.append(explanation._repr_html_())
         return "".join(parts)
@@ -456,6 +458,12 @@ class _Graph:
             )
         return self._derivatives[upper].get(lower, 0.0)
 
+    def edge_derivative(self, upper: Value, lower: Value) -> float:
+        """The local derivative along the edge(s) from ``lower`` into ``upper``, summed."""
+        return math.fsum(
+            d for parent, d in zip(upper.parents, partials(upper), strict=True) if parent is lower
+        )
+
     def routes(self, upper: Value, lower: Value) -> int:
         """How many paths lead from ``lower`` up to ``upper`` (parallel edges counted once)."""
         if lower not in self._routes:
@@ -501,7 +509,8 @@ class _Item(NamedTuple):
 
 
 class _Alignment(NamedTuple):
-    # errors, paths left out, unlabelled joints, wrong factors over several steps, extras not 1
+    # errors, paths left out, extra factors other than 1, unlabelled joints, wrong factors that
+    # cover several steps: compared in this order, fewest first
     cost: tuple[int, int, int, int, int]
     items: tuple[_Item, ...]
     path: tuple[Value, ...]
@@ -523,8 +532,9 @@ def _align(
 
     Each factor covers a stretch of one or more steps (its engine number is ``value(start,
     end)``), or is extra; a stretch no factor covers is missing. Among alignments with the
-    fewest errors, factors meeting at labelled nodes are preferred (that is how people split a
-    chain), then wrong factors that cover a single step (so the diagnosis can name one rule).
+    fewest errors, an extra factor 1 is preferred to another extra (a stray dL/dL), then
+    factors meeting at labelled nodes (that is how people split a chain), then wrong factors
+    that cover a single step (so the diagnosis can name one rule).
     """
     n, m = len(factors), len(path) - 1
 
@@ -543,15 +553,15 @@ def _align(
             moves: list[tuple[tuple[int, int], tuple[int, int, int, int], _Item]] = []
             if j < n:
                 odd = 0 if math.fabs(factors[j]) == 1.0 else 1  # a stray 1 is the likely extra
-                moves.append(((j + 1, i), (1, 0, 0, odd), _Item("extra", j, None, None, False)))
+                moves.append(((j + 1, i), (1, odd, 0, 0), _Item("extra", j, None, None, False)))
             for end in range(i + 1, m + 1):
                 if j < n:
                     agrees = _agree(factors[j], value(i, end), rel, absolute)
                     wide = 0 if agrees or end == i + 1 else 1
-                    step = (0 if agrees else 1, joint(end), wide, 0)
+                    step = (0 if agrees else 1, 0, joint(end), wide)
                     moves.append(((j + 1, end), step, _Item("match", j, i, end, agrees)))
                 missing = _Item("missing", None, i, end, False)
-                moves.append(((j, end), (1, joint(end), 0, 0), missing))
+                moves.append(((j, end), (1, 0, joint(end), 0), missing))
             for state, step, item in moves:
                 total = (cost[0] + step[0], cost[1] + step[1], cost[2] + step[2], cost[3] + step[3])
                 # On a tie the later move wins: factors then meet as far down the path as
@@ -586,7 +596,7 @@ def _align_chain(
         def value(start: int, end: int, path: Sequence[Value] = path) -> float:
             return graph.derivative(path[start], path[end])
 
-        (errors, joints, wide, odd), items = _align(factors, path, value, rel, absolute)
+        (errors, odd, joints, wide), items = _align(factors, path, value, rel, absolute)
         covered = 1
         for item in items:
             if item.kind != "extra":
@@ -594,7 +604,7 @@ def _align_chain(
                 covered *= graph.routes(path[start], path[end])
         left_out = 0 if covered == total_routes else 1
         values = tuple(None if item.kind == "extra" else value(*item.span()) for item in items)
-        found = _Alignment((errors, left_out, joints, wide, odd), items, tuple(path), values)
+        found = _Alignment((errors, left_out, odd, joints, wide), items, tuple(path), values)
         if best is None or found.cost < best.cost:
             best = found
     return best
@@ -706,7 +716,7 @@ def _substitution(
                 what = (
                     f"the {op.name}'s derivative"
                     if len(steps) == 1
-                    else f"this product with the {op.name}'s derivative "
+                    else f"the same product, with the {op.name}'s derivative "
                     f"({graph.edge(step.upper, step.lower)})"
                 )
                 return (
@@ -743,7 +753,7 @@ def _diagnose(
             lines.append(f"It folds {len(steps)} steps: {edge} = {names}.")
         for step in steps:
             lines += [f"  {line}" for line in _describe_step(graph, step)]
-        local = [graph.derivative(s.upper, s.lower) for s in steps]
+        local = [graph.edge_derivative(s.upper, s.lower) for s in steps]
         found = _substitution(graph, steps, local, yours, rel, absolute)
         if found:
             lines.append(f"So {who} {found}")
@@ -755,7 +765,7 @@ def _diagnose(
             f"engine's number is the sum over all of them."
         )
         for route in _routes_between(graph, upper, lower):
-            product = math.prod(graph.derivative(a, b) for a, b in itertools.pairwise(route))
+            product = math.prod(graph.edge_derivative(a, b) for a, b in itertools.pairwise(route))
             if _agree(yours, product, rel, absolute):
                 chain = " * ".join(graph.edge(a, b) for a, b in itertools.pairwise(route))
                 lines.append(f"So {who} is the product along one route only: {chain}.")
