@@ -13,8 +13,9 @@ changes no ``grad``. It does not own the chain rule (``autodiff.engine``), the d
 
 Both checks raise ``DerivationError``, an ``AssertionError`` whose message is the report, so
 they work as plain asserts in pytest; the error keeps the report (``error.report``), which a
-notebook shows as a table. Two numbers agree when ``|yours - engine| <= max(rel * |engine|,
-abs)``, as in ``pytest.approx``.
+notebook shows as a table. The report has no blank line, so it can be pasted into a doctest as
+it is. Two numbers agree when ``|yours - engine| <= max(rel * |engine|, abs)``, as in
+``pytest.approx``.
 
 Example:
     >>> from autodiff import Value
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, Union
 
 from autodiff.engine import Value, gradients, partials, to_float, topological_order
-from autodiff.explain import Explanation, derivative_name, explain, node_names
+from autodiff.explain import Explanation, Factor, derivative_name, explain, node_names
 
 __all__ = [
     "ChainReport",
@@ -266,14 +267,9 @@ class GradientReport:
         return header, cells, [not row.agrees for row in self.rows]
 
     def __str__(self) -> str:
-        parts = [
-            self._title(),
-            "",
-            _text_table(*self._table()),
-            _tolerance_line(self.rel, self.abs),
-        ]
+        parts = [self._title(), _text_table(*self._table()), _tolerance_line(self.rel, self.abs)]
         for name, explanation in self._explained():
-            parts += ["", f"the engine's chain for {name}:", explanation.text]
+            parts += [f"the engine's chain for {name}:", explanation.text]
         return "\n".join(parts)
 
     def _repr_html_(self) -> str:
@@ -357,11 +353,9 @@ def assert_gradients(
         ...
         autodiff.testing.DerivationError: assert_gradients: 1 of 1 gradients of n2 disagree
         with the engine
-        <BLANKLINE>
             name  yours  engine  difference  relative
           ✗ x         6       7          -1     0.143
           (agreeing: within rel 1e-06 or abs 1e-12 of the engine's number)
-        <BLANKLINE>
         the engine's chain for x:
         dn2/dx = sum over 2 paths from x to n2:
           dn2/dx = (1) = 1
@@ -894,9 +888,9 @@ class ChainReport:
     def __str__(self) -> str:
         parts = [self.title]
         if self.rows:
-            parts += ["", _text_table(*self._table()), _tolerance_line(self.rel, self.abs)]
+            parts += [_text_table(*self._table()), _tolerance_line(self.rel, self.abs)]
         if self.findings:
-            parts += ["", *_wrapped(self.findings)]
+            parts += _wrapped(self.findings)
         return "\n".join(parts)
 
     def _repr_html_(self) -> str:
@@ -998,8 +992,7 @@ def _left_out(graph: _Graph, alignment: _Alignment) -> list[str]:
     if missing:
         lines.append("Left out:")
         for path in missing[:8]:
-            product = math.prod(f.value for f in path)
-            lines.append(f"  {' * '.join(f.name for f in path)} = {_fmt(product)}")
+            lines.append(f"  {_in_labelled_terms(graph, path)}")
         if len(missing) > 8 or total > len(fine.paths):
             lines.append("  ... and more")
     lines.append(
@@ -1007,6 +1000,21 @@ def _left_out(graph: _Graph, alignment: _Alignment) -> list[str]:
         f" = {_fmt(fine.total)}."
     )
     return lines
+
+
+def _in_labelled_terms(graph: _Graph, path: Sequence[Factor]) -> str:
+    """One path written through its labelled nodes: ``dL/dy1 * dy1/db = (-31.5)(1) = -31.5``."""
+    names: list[str] = []
+    values: list[float] = []
+    upper, value = path[0].upper, 1.0
+    for factor in path:
+        value *= factor.value
+        if factor.lower.label or factor.lower is graph.wrt:
+            names.append(graph.edge(upper, factor.lower))
+            values.append(value)
+            upper, value = factor.lower, 1.0
+    numbers = "".join(f"({_fmt(v)})" for v in values)
+    return f"{' * '.join(names)} = {numbers} = {_fmt(math.prod(values))}"
 
 
 def _numbers(values: Iterable[object], where: str) -> list[float]:
@@ -1090,13 +1098,11 @@ def check_chain(
         ...
         autodiff.testing.DerivationError: check_chain: derror/dw: factor 2 of your chain
         (dpredicted/dsop) disagrees with the engine
-        <BLANKLINE>
             #  edge                      yours        engine
             1  derror/dpredicted   0.424994793   0.424994793
           ✗ 2  dpredicted/dsop    0.2342769116  0.2498438151  wrong
             3  dsop/dw                     0.1           0.1
           (agreeing: within rel 1e-06 or abs 1e-12 of the engine's number)
-        <BLANKLINE>
         Factor 2 of your chain, dpredicted/dsop, is 0.234277 where the engine has 0.249844.
           predicted = sigmoid(sop); the rule: d sigmoid(x)/dx = sigmoid(x) * (1 - sigmoid(x))
           the engine evaluated it at x = sop = 0.05 (where predicted = 0.512497)
@@ -1227,8 +1233,6 @@ def _check_one(
     else:
         title = f"check_chain: {header}: your chain leaves out some of the paths"
     if alignment.cost[1]:
-        if alignment.errors:
-            findings.append("")
         findings += _left_out(graph, alignment)
     return _fail(graph.report(rows, tuple(findings), False, title))
 
@@ -1300,9 +1304,7 @@ def _check_paths(
         title = title or f"check_chain: {header}: your chains leave out some of the paths"
         findings.append(f"{header} is the sum over {total} paths; no chain of yours follows these:")
         for p in uncovered:
-            factors = graph.fine.paths[p]
-            product = math.prod(f.value for f in factors)
-            findings.append(f"  {' * '.join(f.name for f in factors)} = {_fmt(product)}")
+            findings.append(f"  {_in_labelled_terms(graph, graph.fine.paths[p])}")
     if not title:
         title = f"check_chain: {header}: {_all_agree(len(chains), 'chain')}, one per path"
         return graph.report(tuple(rows), (), True, title)
