@@ -58,8 +58,11 @@ DEFAULT_ABS = 1e-12
 _MAX_PATHS = 64
 # Above this many links on a path the alignment (quadratic in the length) uses labelled links.
 _MAX_LINKS = 300
-# Above this many nodes check_chain does not look for the variable a wrong chain belongs to.
+# Above this many nodes check_chain does not look for the variable a wrong chain belongs to,
+# nor try a wrong factor's rule at every node's value (only at the labelled nodes').
 _MAX_SEARCH = 200
+# A wrong factor folding more steps than this is not explained step by step.
+_MAX_STEPS = 12
 
 _MARK = "\u2717"  # the ballot x: a row that disagrees
 
@@ -503,105 +506,132 @@ class _Item(NamedTuple):
 
 
 class _Alignment(NamedTuple):
-    # errors, paths left out, extra factors other than 1, unlabelled joints, wrong factors that
-    # cover several steps: compared in this order, fewest first
+    # errors, joints off some path, extra factors other than 1, unlabelled joints, wrong
+    # factors that cover several steps: compared in this order, fewest first (see _align)
     cost: tuple[int, int, int, int, int]
     items: tuple[_Item, ...]
-    path: tuple[Value, ...]
+    path: tuple[Value, ...]  # the joints the items index: every node between, or one path
     values: tuple[float | None, ...]  # the engine's number for each item (None for extra)
+    along_path: bool = False  # one chain per path: the numbers are along ``path`` only
 
     @property
     def errors(self) -> int:
         return self.cost[0]
 
 
+_Cost = tuple[int, int, int, int, int]
+
+
 def _align(
     factors: Sequence[float],
-    path: Sequence[Value],
+    nodes: Sequence[Value],
+    below: Callable[[int], Sequence[int]],
     value: Callable[[int, int], float],
+    off_path: Callable[[int], int],
     rel: float,
     absolute: float,
-) -> tuple[tuple[int, int, int, int], tuple[_Item, ...]]:
-    """Line ``factors`` up with consecutive stretches of ``path``, with the fewest errors.
+) -> tuple[_Cost, tuple[_Item, ...]]:
+    """Line ``factors`` up with stretches from ``nodes[0]`` (the output) down to ``nodes[-1]``.
 
-    Each factor covers a stretch of one or more steps (its engine number is ``value(start,
-    end)``), or is extra; a stretch no factor covers is missing. Among alignments with the
-    fewest errors, an extra factor 1 is preferred to another extra (a stray dL/dL), then
-    factors meeting at labelled nodes (that is how people split a chain), then wrong factors
-    that cover a single step (so the diagnosis can name one rule).
+    ``nodes`` are the candidate joints, outputs first; ``below(i)`` lists the nodes a stretch
+    from node ``i`` may end at, and ``value(i, k)`` is the engine's number for that stretch.
+    Each factor covers one stretch, or is extra; a stretch no factor covers is missing. The
+    cost counts, in order of importance: errors (wrong, extra or missing factors), joints that
+    not every path goes through (``off_path``: the chain then leaves paths out), extra
+    factors other than 1 (a stray dL/dL = 1 is the likely extra), joints at unlabelled nodes
+    (people split a chain where they named things), and wrong factors that cover more than
+    one step (so the diagnosis can name one rule). This is dynamic programming over the
+    states (factors used, joint reached): quadratic in the number of nodes.
     """
-    n, m = len(factors), len(path) - 1
+    n, last = len(factors), len(nodes) - 1
 
-    def joint(end: int) -> int:  # a stretch ending at an unlabelled node inside the path
-        return 1 if 0 < end < m and not path[end].label else 0
+    def at(k: int) -> tuple[int, int]:  # (off the paths, unlabelled) for a joint at node k
+        if k == last:
+            return 0, 0
+        return off_path(k), 0 if nodes[k].label else 1
 
-    infinity = (1 << 30, 0, 0, 0)
-    best: dict[tuple[int, int], tuple[tuple[int, int, int, int], tuple[int, int, _Item] | None]] = {
-        (0, 0): ((0, 0, 0, 0), None)
+    infinity: _Cost = (1 << 30, 0, 0, 0, 0)
+    best: dict[tuple[int, int], tuple[_Cost, tuple[int, int, _Item] | None]] = {
+        (0, 0): ((0, 0, 0, 0, 0), None)
     }
     for j in range(n + 1):
-        for i in range(m + 1):
+        for i in range(last + 1):
             if (j, i) not in best:
                 continue
             cost = best[(j, i)][0]
-            moves: list[tuple[tuple[int, int], tuple[int, int, int, int], _Item]] = []
+            moves: list[tuple[tuple[int, int], _Cost, _Item]] = []
             if j < n:
-                odd = 0 if math.fabs(factors[j]) == 1.0 else 1  # a stray 1 is the likely extra
-                moves.append(((j + 1, i), (1, odd, 0, 0), _Item("extra", j, None, None, False)))
-            for end in range(i + 1, m + 1):
+                odd = 0 if math.fabs(factors[j]) == 1.0 else 1
+                moves.append(((j + 1, i), (1, 0, odd, 0, 0), _Item("extra", j, None, None, False)))
+            for k in below(i):
+                off, unlabelled = at(k)
                 if j < n:
-                    agrees = _agree(factors[j], value(i, end), rel, absolute)
-                    wide = 0 if agrees or end == i + 1 else 1
-                    step = (0 if agrees else 1, 0, joint(end), wide)
-                    moves.append(((j + 1, end), step, _Item("match", j, i, end, agrees)))
-                missing = _Item("missing", None, i, end, False)
-                moves.append(((j, end), (1, 0, joint(end), 0), missing))
+                    agrees = _agree(factors[j], value(i, k), rel, absolute)
+                    wide = 0 if agrees or nodes[k] in nodes[i].parents else 1
+                    step = (0 if agrees else 1, off, 0, unlabelled, wide)
+                    moves.append(((j + 1, k), step, _Item("match", j, i, k, agrees)))
+                missing = _Item("missing", None, i, k, False)
+                moves.append(((j, k), (1, off, 0, unlabelled, 0), missing))
             for state, step, item in moves:
-                total = (cost[0] + step[0], cost[1] + step[1], cost[2] + step[2], cost[3] + step[3])
-                # On a tie the later move wins: factors then meet as far down the path as
-                # they can, so dL/dy (folding the loss's own steps) beats dL/d(y - t).
+                total: _Cost = (
+                    cost[0] + step[0],
+                    cost[1] + step[1],
+                    cost[2] + step[2],
+                    cost[3] + step[3],
+                    cost[4] + step[4],
+                )
+                # On a tie the later move wins: the joints then sit as far down as they can,
+                # so dL/dy (folding the loss's own steps) beats dL/d(y - t).
                 if total <= best.get(state, (infinity, None))[0]:
                     best[state] = (total, (j, i, item))
-    cost, back = best[(n, m)]
+    cost, back = best[(n, last)]
     items: list[_Item] = []
-    state = (n, m)
     while back is not None:
         j, i, item = back
         items.append(item)
-        state = (j, i)
-        back = best[state][1]
+        back = best[(j, i)][1]
     return cost, tuple(reversed(items))
 
 
 def _align_chain(
     graph: _Graph, factors: Sequence[float], rel: float, absolute: float
 ) -> _Alignment | None:
-    """The best alignment of one chain over the paths, or None when the graph is too big."""
-    paths = graph.paths()
-    candidates = [path for path in paths if len(path) - 1 <= _MAX_LINKS]
-    if not candidates:  # very long paths: split them only at labelled nodes
-        links = {node for node in graph.order if node.label} | {graph.output, graph.wrt}
-        candidates = [[node for node in path if node in links] for path in paths]
-        candidates = [path for path in candidates if len(path) - 1 <= _MAX_LINKS]
-    best: _Alignment | None = None
-    total_routes = graph.routes(graph.output, graph.wrt)
-    for path in candidates:
+    """The best alignment of one chain with the graph, or None when the graph is too big.
 
-        def value(start: int, end: int, path: Sequence[Value] = path) -> float:
-            return graph.derivative(path[start], path[end])
+    The joints may be any nodes between ``wrt`` and ``output`` (only the labelled ones in a
+    graph of more than _MAX_LINKS such nodes); each factor's engine number is the derivative
+    between its two joints through every route.
+    """
+    between = [node for node in reversed(graph.order) if graph.routes(node, graph.wrt)]
+    if len(between) > _MAX_LINKS:
+        between = [n for n in between if n.label or n is graph.output or n is graph.wrt]
+        if len(between) > _MAX_LINKS:
+            return None
+    index = {node: i for i, node in enumerate(between)}
+    total = graph.routes(graph.output, graph.wrt)
+    below_cache: dict[int, list[int]] = {}
 
-        (errors, odd, joints, wide), items = _align(factors, path, value, rel, absolute)
-        covered = 1
-        for item in items:
-            if item.kind != "extra":
-                start, end = item.span()
-                covered *= graph.routes(path[start], path[end])
-        left_out = 0 if covered == total_routes else 1
-        values = tuple(None if item.kind == "extra" else value(*item.span()) for item in items)
-        found = _Alignment((errors, left_out, odd, joints, wide), items, tuple(path), values)
-        if best is None or found.cost < best.cost:
-            best = found
-    return best
+    def below(i: int) -> list[int]:
+        if i not in below_cache:
+            upper = between[i]
+            below_cache[i] = [
+                index[node]
+                for node in reversed(topological_order(upper))
+                if node in index and node is not upper
+            ]
+        return below_cache[i]
+
+    def value(i: int, k: int) -> float:
+        return graph.derivative(between[i], between[k])
+
+    def off_path(k: int) -> int:
+        node = between[k]
+        on_every_path = graph.routes(graph.output, node) * graph.routes(node, graph.wrt) == total
+        return 0 if on_every_path else 1
+
+    cost, items = _align(factors, between, below, value, off_path, rel, absolute)
+    values = tuple(None if item.kind == "extra" else value(*item.span()) for item in items)
+    return _Alignment(cost, items, tuple(between), values)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -686,6 +716,8 @@ def _substitution(
     """Is ``yours`` a rule of this stretch taken at another node's value? Say so in words."""
     labelled = [node for node in reversed(graph.order) if node.label]
     others = [node for node in reversed(graph.order) if not node.label]
+    if len(graph.order) > _MAX_SEARCH:
+        others = []
     for index, step in enumerate(steps):
         op = step.upper.op
         assert op is not None
@@ -738,10 +770,15 @@ def _diagnose(
     edge = graph.edge(upper, lower)
     called = who[0].upper() + who[1:] + ("" if edge in who else f", {edge},")
     lines = [f"{called} is {_fmt(yours)} where the engine has {_fmt(engine)}."]
-    single_route = graph.routes(upper, lower) == 1
-    steps = [_Step(path[k], path[k + 1]) for k in range(start, end)]
-    direct = all(step.lower in step.upper.parents for step in steps)
-    if single_route and direct:
+    single_route = alignment.along_path or graph.routes(upper, lower) == 1
+    if alignment.along_path:
+        route = list(path[start : end + 1])
+    else:
+        route = _routes_between(graph, upper, lower)[0] if single_route else []
+    steps = [_Step(a, b) for a, b in itertools.pairwise(route)]
+    if single_route and len(steps) > _MAX_STEPS:
+        lines.append(f"It folds {len(steps)} steps, too many to go through one by one.")
+    elif single_route:
         if len(steps) > 1:
             names = " * ".join(graph.edge(s.upper, s.lower) for s in steps)
             lines.append(f"It folds {len(steps)} steps: {edge} = {names}.")
@@ -752,7 +789,7 @@ def _diagnose(
         if found:
             lines.append(f"So {who} {found}")
             return lines
-    elif not single_route:
+    else:
         routes = graph.routes(upper, lower)
         lines.append(
             f"{graph.name(upper)} depends on {graph.name(lower)} along {routes} routes; the "
@@ -771,17 +808,25 @@ def _diagnose(
 
 
 def _routes_between(graph: _Graph, upper: Value, lower: Value) -> list[list[Value]]:
-    """Up to _MAX_PATHS routes from ``upper`` down to ``lower``, as nodes."""
+    """Up to _MAX_PATHS routes from ``upper`` down to ``lower``, as nodes (depth first)."""
     found: list[list[Value]] = []
-    stack: list[list[Value]] = [[upper]]
+    # Each entry is a route kept as a linked list (node, rest), so that a long route costs
+    # one tuple per step rather than one list copy per step.
+    stack: list[tuple[Value, object]] = [(upper, None)]
     while stack and len(found) < _MAX_PATHS:
-        route = stack.pop()
-        if route[-1] is lower:
-            found.append(route)
+        link = stack.pop()
+        node = link[0]
+        if node is lower:
+            route: list[Value] = []
+            rest: object = link
+            while isinstance(rest, tuple):
+                route.append(rest[0])
+                rest = rest[1]
+            found.append(route[::-1])
             continue
-        for parent in reversed(list(dict.fromkeys(route[-1].parents))):
+        for parent in reversed(list(dict.fromkeys(node.parents))):
             if parent is lower or graph.routes(parent, lower):
-                stack.append([*route, parent])
+                stack.append((parent, link))
     return found
 
 
@@ -971,7 +1016,7 @@ def _first_problem(
                 f"{_fmt(engine)}): the step from {graph.name(lower)} up to {graph.name(upper)} "
                 "is missing."
             ]
-            if end == start + 1 and lower in upper.parents:
+            if lower in upper.parents:
                 lines += [f"  {line}" for line in _describe_step(graph, _Step(upper, lower))]
             return f"{yours} has no factor for {edge}", lines
     return "", []
@@ -983,10 +1028,15 @@ def _left_out(graph: _Graph, alignment: _Alignment) -> list[str]:
     joints.discard(graph.wrt)
     total = graph.routes(graph.output, graph.wrt)
     fine = graph.fine
+    aside = [
+        node
+        for node in sorted(joints, key=graph.position.__getitem__, reverse=True)
+        if graph.routes(graph.output, node) * graph.routes(node, graph.wrt) != total
+    ]
     lines = [
         f"{graph.name(graph.output)} depends on {graph.name(graph.wrt)} along {total} paths and "
         f"the derivative is their sum; your chain follows only the paths through "
-        f"{', '.join(graph.name(n) for n in sorted(joints, key=graph.position.__getitem__))}."
+        f"{' and '.join(graph.name(node) for node in aside)}."
     ]
     missing = [path for path in fine.paths if not joints <= {f.lower for f in path}]
     if missing:
@@ -1264,13 +1314,14 @@ def _check_paths(
             local = graph.local(path)
 
             def value(start: int, end: int, local: Sequence[float] = local) -> float:
-                return math.prod(local[start:end])
+                return math.prod(local[start:end])  # along this path only
 
-            cost, items = _align(chain, path, value, rel, absolute)
+            def below(i: int, last: int = len(path) - 1) -> range:
+                return range(i + 1, last + 1)
+
+            cost, items = _align(chain, path, below, value, lambda k: 0, rel, absolute)
             values = tuple(None if item.kind == "extra" else value(*item.span()) for item in items)
-            options.append(
-                (cost, p, _Alignment((*cost[:1], 0, *cost[1:]), items, tuple(path), values))
-            )
+            options.append((cost, p, _Alignment(cost, items, tuple(path), values, True)))
         if not options:
             unmatched.append(k)
             continue
