@@ -7,6 +7,8 @@ from that formula, or is a number the tutorials print (../shared/seeds/), never 
 from __future__ import annotations
 
 import math
+import random
+from typing import Any
 
 import pytest
 
@@ -15,6 +17,7 @@ from autodiff import (
     Value,
     assert_gradients,
     check_chain,
+    explain,
     testing,
     topological_order,
 )
@@ -495,3 +498,41 @@ def test_derivation_error_is_an_assertion_error() -> None:
         assert_gradients(x * x, {x: 5.0})
     assert isinstance(caught.value, DerivationError)
     assert str(caught.value) == str(caught.value.report)
+
+
+# -- random graphs --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_dual_number_gradients_pass_on_random_graphs(kit: Any, seed: int) -> None:
+    """Gradients from forward-mode dual numbers (independent of the engine) pass, rel 1e-9."""
+    rng = random.Random(seed)
+    program = kit.generate(rng.choice, rng.uniform, 3, 10, saturation=6.0)
+    leaves = [Value(x, label=f"x{i}") for i, x in enumerate(program.inputs)]
+    out = kit.run(program, leaves, kit.VALUE_FUNCTIONS)
+    expected = dict(zip(leaves, kit.dual_gradients(program), strict=True))
+    assert_gradients(out, expected, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_engines_own_chains_pass_and_a_changed_factor_fails(kit: Any, seed: int) -> None:
+    """One chain per path, read off explain, agrees; changing one of its factors is caught."""
+    rng = random.Random(seed)
+    program = kit.generate(rng.choice, rng.uniform, 2, 10, saturation=6.0)
+    leaves = [Value(x, label=f"x{i}") for i, x in enumerate(program.inputs)]
+    out = kit.run(program, leaves, kit.VALUE_FUNCTIONS)
+    for leaf in leaves:
+        explanation = explain(out, leaf, max_paths=64)
+        if not 0 < explanation.path_count <= 64 or leaf is out:
+            continue
+        chains = [[factor.value for factor in path] for path in explanation.paths]
+        assert check_chain(out, leaf, chains).passed
+        if explanation.path_count == 1:
+            assert check_chain(out, leaf, chains[0]).passed
+            with pytest.raises(DerivationError):
+                check_chain(out, leaf, [*chains[0][:-1], chains[0][-1] * 1.5 + 0.25])
+        chain = rng.randrange(len(chains))
+        factor = rng.randrange(len(chains[chain]))
+        chains[chain][factor] = chains[chain][factor] * 1.5 + 0.25
+        with pytest.raises(DerivationError):
+            check_chain(out, leaf, chains)
