@@ -34,7 +34,7 @@ import math
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 from autodiff.engine import Value, gradients, partials, to_float, topological_order
 from autodiff.explain import Explanation, Factor, derivative_name, explain, node_names
@@ -947,9 +947,6 @@ class ChainReport:
         return "".join(parts)
 
 
-_Factors = Union[Sequence[float], Sequence[Sequence[float]], Mapping[str, float]]
-
-
 def _rows_of(
     graph: _Graph, alignment: _Alignment, factors: Sequence[float], chain: int
 ) -> list[ChainRow]:
@@ -1092,7 +1089,7 @@ def _wrong_variable(
 def check_chain(
     output: Value,
     wrt: Value | str,
-    factors: _Factors,
+    factors: Sequence[float] | Sequence[Sequence[float]] | Mapping[str, float],
     *,
     rel: float = DEFAULT_REL,
     abs: float = DEFAULT_ABS,  # the name pytest.approx uses; this function needs no builtin abs
