@@ -11,6 +11,7 @@ Example:
     4.00 -8.00
 """
 
+from autodiff import testing
 from autodiff.anomaly import detect_anomaly
 from autodiff.check import GradcheckError, gradcheck, gradgradcheck
 from autodiff.coerce import to_float
@@ -21,12 +22,13 @@ from autodiff.engine import (
     partials,
     topological_order,
 )
-from autodiff.explain import Explanation, explain
+from autodiff.explain import Explanation, explain, node_names
 from autodiff.functional import grad, hessian, value_and_grad
 from autodiff.mode import enable_grad, is_grad_enabled, no_grad
 from autodiff.ops import OPS, Op
 from autodiff.optim import SGD
 from autodiff.steps import ChainRuleStep, chain_rule_steps
+from autodiff.testing import DerivationError, assert_gradients, check_chain
 from autodiff.viz import DotNotFoundError, backward_steps, draw, render, to_text
 
 __version__ = "0.1.0"
@@ -36,14 +38,17 @@ __all__ = [
     "SGD",
     "ChainRuleStep",
     "CustomOp",
+    "DerivationError",
     "DotNotFoundError",
     "Explanation",
     "GradcheckError",
     "Op",
     "Value",
     "__version__",
+    "assert_gradients",
     "backward_steps",
     "chain_rule_steps",
+    "check_chain",
     "define_op",
     "detect_anomaly",
     "draw",
@@ -56,8 +61,10 @@ __all__ = [
     "hessian",
     "is_grad_enabled",
     "no_grad",
+    "node_names",
     "partials",
     "render",
+    "testing",
     "to_float",
     "to_text",
     "topological_order",

@@ -215,9 +215,9 @@ def test_custom_op_with_var_args_needs_an_explicit_arity() -> None:
 
 
 def test_custom_op_shows_in_explanations() -> None:
-    """explain names an unlabelled custom node by its op: dcube/dx = 3x^2 = 12."""
+    """explain shows a custom node's local derivative, d cube/dx = 3x^2 = 12, named like a node."""
     x = Value(2.0, label="x")
-    assert str(explain(_cube()(x), x)) == "dcube/dx = 12"
+    assert str(explain(_cube()(x), x)) == "dn1/dx = 12"
 
 
 def test_custom_op_shows_in_drawings() -> None:

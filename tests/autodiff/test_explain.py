@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from autodiff import Explanation, Value, explain, gradients, topological_order
+from autodiff import Explanation, Value, explain, gradients, node_names, topological_order
 
 
 def _sigmoid(x: float) -> float:
@@ -54,7 +54,7 @@ def test_explain_tutorial_000() -> None:
             f"          = {g1 * g2 * g3:.4f}",
         ]
     )
-    explanation = explain(error, w)
+    explanation = explain(error, w, fold=True)
     assert str(explanation) == expected
     assert explanation.total == pytest.approx(g1 * g2 * g3, rel=1e-12)
 
@@ -62,7 +62,7 @@ def test_explain_tutorial_000() -> None:
 def test_explain_tutorial_000_shows_the_slope_at_the_sum_not_at_the_prediction() -> None:
     """The middle factor is σ'(sop) = p(1 - p), not the tutorial's σ(p)(1 - σ(p))."""
     error, w = _tutorial_000(0.5)
-    (path,) = explain(error, w).paths
+    (path,) = explain(error, w, fold=True).paths
     p = _sigmoid(0.05)
     assert path[1].name == "dpredicted/dsop"
     assert path[1].value == pytest.approx(p * (1 - p), rel=1e-12)
@@ -100,7 +100,7 @@ def test_explain_tutorial_001_w1() -> None:
         ]
     )
     assert expected.splitlines()[1] == "       = (-0.6225)(-1)(0.2350)(1)"
-    explanation = explain(n["L"], n["W1"])
+    explanation = explain(n["L"], n["W1"], fold=True)
     assert str(explanation) == expected
     assert explanation.total == pytest.approx(0.14628025, abs=5e-9)
     assert explanation.path_count == 1
@@ -110,14 +110,14 @@ def test_explain_tutorial_001_w2_and_b1() -> None:
     """dL/dW2 = dL/dy * dy/dW2 = (-a)(a) = -0.3875; dL/db1 ends in dz/db1 = 1 like dL/dW1."""
     n = _tutorial_001()
     a = _sigmoid(0.5)
-    assert str(explain(n["L"], n["W2"])) == "\n".join(
+    assert str(explain(n["L"], n["W2"], fold=True)) == "\n".join(
         [
             "dL/dW2 = dL/dy * dy/dW2",
             f"       = ({-a:.4f})({a:.4f})",
             f"       = {-a * a:.4f}",
         ]
     )
-    b1 = explain(n["L"], n["b1"])
+    b1 = explain(n["L"], n["b1"], fold=True)
     assert str(b1).splitlines()[0] == "dL/db1 = dL/dy * dy/da * da/dz * dz/db1"
     assert b1.total == pytest.approx(0.14628025, abs=5e-9)
 
@@ -125,7 +125,7 @@ def test_explain_tutorial_001_w2_and_b1() -> None:
 def test_explain_tutorial_001_interior_node() -> None:
     """wrt may be an interior node: dL/da = dL/dy * dy/da = (-a)(-1) = a = 0.6225."""
     n = _tutorial_001()
-    assert str(explain(n["L"], n["a"])) == "\n".join(
+    assert str(explain(n["L"], n["a"], fold=True)) == "\n".join(
         ["dL/da = dL/dy * dy/da", "      = (-0.6225)(-1)", "      = 0.6225"]
     )
 
@@ -150,7 +150,7 @@ def test_explain_tutorial_002_weight_sums_three_paths() -> None:
     dy_i/dw = c_i: the paths give 160, 0 and -640, which sum to -480.
     """
     loss, w, _ = _tutorial_002()
-    explanation = explain(loss, w)
+    explanation = explain(loss, w, fold=True)
     assert str(explanation) == "\n".join(
         [
             "dL/dw = sum over 3 paths from w to L:",
@@ -167,7 +167,7 @@ def test_explain_tutorial_002_weight_sums_three_paths() -> None:
 def test_explain_tutorial_002_bias_summarised() -> None:
     """dL/db = -16 - 21.3333 - 32 = -69.3333; with max_paths=2 the third path is counted only."""
     loss, _, b = _tutorial_002()
-    explanation = explain(loss, b, max_paths=2)
+    explanation = explain(loss, b, max_paths=2, fold=True)
     assert str(explanation) == "\n".join(
         [
             "dL/db = sum over 3 paths from b to L:",
@@ -239,10 +239,152 @@ def test_output_with_respect_to_itself_is_one() -> None:
     assert explanation.total == 1.0
 
 
-def test_unlabelled_output_and_wrt_are_named_by_op_and_role() -> None:
-    """With no labels at all: d(x e^x)/dx at x = 0 is (1 + x) e^x = 1, written dmul/dinput."""
-    x = Value(0.0)
-    assert str(explain(x * x.exp(), x)) == "dmul/dinput = 1"
+def test_unlabelled_nodes_are_links_named_like_to_text() -> None:
+    """x * x + x at x = 3, nothing labelled: n0 = x, n1 = x * x, n2 = n1 + x; 1 + 2x = 7.
+
+    The direct edge n2 <- n0 gives 1; the path through the product gives dn2/dn1 = 1 times
+    dn1/dn0 = x + x = 6 (both edges of x * x summed).
+    """
+    x = Value(3.0)
+    explanation = explain(x * x + x, x)
+    assert str(explanation) == "\n".join(
+        [
+            "dn2/dn0 = sum over 2 paths from n0 to n2:",
+            "  dn2/dn0 = (1) = 1",
+            "  dn2/dn1 * dn1/dn0 = (1)(6) = 6",
+            "dn2/dn0 = 7",
+        ]
+    )
+    assert explanation.total == 7.0
+
+
+def test_explain_shows_both_paths_of_a_reused_input() -> None:
+    """c = tanh(a) * a at a = 0.5: dc/da = tanh(a) + a (1 - tanh(a)^2), one term per path.
+
+    The direct edge into the product carries tanh(0.5) = 0.4621; the path through n1 = tanh(a)
+    carries dc/dn1 = a = 0.5 times dn1/da = 1 - tanh(0.5)^2 = 0.7864, product 0.3932.
+    """
+    a = Value(0.5, label="a")
+    t = math.tanh(0.5)
+    c = a.tanh() * a
+    c.label = "c"
+    assert str(explain(c, a)) == "\n".join(
+        [
+            "dc/da = sum over 2 paths from a to c:",
+            f"  dc/da = ({t:.4f}) = {t:.4f}",
+            f"  dc/dn1 * dn1/da = (0.5000)({1 - t * t:.4f}) = {0.5 * (1 - t * t):.4f}",
+            f"dc/da = {t + 0.5 * (1 - t * t):.4f}",
+        ]
+    )
+    assert str(explain(c, a)).splitlines()[1] == "  dc/da = (0.4621) = 0.4621"
+
+
+def test_fold_keeps_the_summary_in_labelled_terms() -> None:
+    """fold=True folds the unlabelled nodes: x * x + x at x = 3 is the single factor 7."""
+    x = Value(3.0, label="x")
+    assert str(explain(x * x + x, x, fold=True)) == "dn2/dx = 7"
+
+
+def test_unfolded_tutorial_000_shows_the_subtraction() -> None:
+    """Unfolded, error = (predicted - 0.3)^2 shows n4 = predicted - 0.3 with its factor 1.
+
+    derror/dn4 = 2 n4 = 2 (p - 0.3), dn4/dpredicted = 1, then p (1 - p) and x = 0.1, with
+    p = σ(0.05); the nodes are x, w, sop, predicted, n4, error in topological order.
+    """
+    error, w = _tutorial_000(0.5)
+    p = _sigmoid(0.05)
+    assert str(explain(error, w)).splitlines() == [
+        "derror/dw = derror/dn4 * dn4/dpredicted * dpredicted/dsop * dsop/dw",
+        f"          = ({2 * (p - 0.3):.4f})(1)({p * (1 - p):.4f})(0.1000)",
+        f"          = {2 * (p - 0.3) * p * (1 - p) * 0.1:.4f}",
+    ]
+
+
+def test_node_names_follow_the_to_text_rule() -> None:
+    """Labels are kept unless shared, spelled like an automatic name, or read as a number."""
+    a, b = Value(1.0, label="w"), Value(2.0, label="w")
+    c = Value(3.0, label="n0")
+    d = Value(4.0, label="2")
+    e = Value(5.0, label="two\nlines")
+    total = (a + b) * c * d * e
+    order = topological_order(total)
+    names = dict(zip(order, node_names(order), strict=True))
+    assert names[a] == f"n{order.index(a)}[w]"
+    assert names[b] == f"n{order.index(b)}[w]"
+    assert names[c] == f"n{order.index(c)}[n0]"
+    assert names[d] == f"n{order.index(d)}[2]"
+    assert names[e] == "two\\nlines"
+    assert names[total] == f"n{len(order) - 1}"
+    assert order.index(c) != 0
+
+
+def test_node_names_keeps_a_label_that_is_its_own_automatic_name_in_brackets() -> None:
+    """A node labelled n0 at index 0 still reads n0[n0], as to_text writes it."""
+    x = Value(1.0, label="n0")
+    assert node_names(topological_order(x * 2)) == ["n0[n0]", "n1"]
+
+
+def test_node_names_rejects_non_values() -> None:
+    """node_names names Values only: anything else is a TypeError naming the function."""
+    with pytest.raises(TypeError, match="node_names: expected Values, got float"):
+        node_names([1.0])  # type: ignore[list-item]
+
+
+def test_latex_shows_the_chain_with_fractions_and_numbers() -> None:
+    """Tutorial 001's dL/dW1 (folded) as LaTeX: four fractions, their numbers, the product."""
+    n = _tutorial_001()
+    assert explain(n["L"], n["W1"], fold=True)._repr_latex_() == "\n".join(
+        [
+            "$$",
+            "\\begin{aligned}",
+            "\\frac{\\partial L}{\\partial W1} &= \\frac{\\partial L}{\\partial y} \\, "
+            "\\frac{\\partial y}{\\partial a} \\, \\frac{\\partial a}{\\partial z} \\, "
+            "\\frac{\\partial z}{\\partial W1} \\\\",
+            "&= (-0.6225) (-1) (0.2350) (1) \\\\",
+            "&= 0.1463",
+            "\\end{aligned}",
+            "$$",
+        ]
+    )
+
+
+def test_latex_sums_the_paths() -> None:
+    """With two paths the LaTeX is a sum of products: 1 + 6 = 7 for x * x + x at x = 3."""
+    x = Value(3.0, label="x")
+    lines = explain(x * x + x, x)._repr_latex_().splitlines()
+    assert lines[3:6] == ["&= (1) + (1) (6) \\\\", "&= 1 + 6 \\\\", "&= 7"]
+
+
+def test_latex_escapes_labels() -> None:
+    """Characters that mean something to LaTeX are escaped with a backslash: _ # and spaces."""
+    y = Value(2.0, label="y_t # 1")
+    loss = y * y
+    loss.label = "L"
+    assert "\\partial \\mathit{y\\_t\\ \\#\\ 1}" in explain(loss, y)._repr_latex_()
+
+
+def test_latex_of_an_independent_input_says_so() -> None:
+    """An input the output does not use: the LaTeX says the derivative is 0 and why."""
+    u, v = Value(1.0, label="u"), Value(2.0, label="v")
+    loss = v * v
+    loss.label = "L"
+    latex = explain(loss, u)._repr_latex_()
+    assert "\\frac{\\partial L}{\\partial u} &= 0 \\quad \\text{(L does not depend on u)}" in latex
+
+
+def test_html_stacks_fractions_and_escapes_labels() -> None:
+    """The HTML has one stacked fraction per factor, numbers with real minus signs, no script."""
+    x = Value(1.0, label="<script>x</script>")
+    y = 3 * x
+    loss = y * y
+    y.label, loss.label = "y", "L"
+    page = explain(loss, x)._repr_html_()
+    assert "<script>" not in page
+    assert "&lt;script&gt;x&lt;/script&gt;" in page
+    assert page.count("border-bottom:1px solid") == 3  # the left side and two factors
+    assert "(6) (3)" in page
+    negative = explain(-1 * x, x)._repr_html_()
+    assert "\u22121" in negative
 
 
 def test_labels_with_symbols_are_parenthesised() -> None:
@@ -263,7 +405,7 @@ def test_number_format_is_used() -> None:
 def test_explanation_exposes_factors() -> None:
     """Factors keep their nodes, names and values: dy/da = W2 = -1 in tutorial 001."""
     n = _tutorial_001()
-    (path,) = explain(n["L"], n["W1"]).paths
+    (path,) = explain(n["L"], n["W1"], fold=True).paths
     assert [f.name for f in path] == ["dL/dy", "dy/da", "da/dz", "dz/dW1"]
     assert path[1].value == -1.0
     assert path[1].lower is n["a"]
