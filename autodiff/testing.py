@@ -36,7 +36,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from autodiff.engine import Value, gradients, partials, to_float, topological_order
+from autodiff.coerce import to_float
+from autodiff.engine import Value, gradients, partials, topological_order
 from autodiff.explain import Explanation, Factor, derivative_name, explain, node_names
 
 __all__ = [

@@ -85,7 +85,7 @@ class StepState:
         grads: Every node's gradient so far, by position in the topological order.
         current: The position of the node sending its gradient back at this step.
         sent: For each of the current node's parents, in order, the contribution it receives.
-        names: The nodes' names (``autodiff.viz.labels.text_names``), for the edge labels.
+        names: The nodes' names (``autodiff.explain.node_names``), for the edge labels.
 
     Example:
         >>> StepState(grads=(0.0, 1.0), current=1, sent=(2.0,), names=("x", "n1")).current

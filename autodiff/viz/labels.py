@@ -19,7 +19,6 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Sequence
 from typing import Final
 
 from autodiff.engine import Value
@@ -34,7 +33,6 @@ __all__ = [
     "offset_text",
     "op_text",
     "plain_text",
-    "text_names",
 ]
 
 # Control characters and lone surrogates cannot appear in a label (dot rejects some, UTF-8
@@ -210,40 +208,3 @@ def grad_float(node: Value) -> float:
     if grad is None:
         return 0.0
     return float(grad.data) if isinstance(grad, Value) else float(grad)
-
-
-def _reads_as_number(label: str) -> bool:
-    try:
-        float(label)
-    except ValueError:
-        return False
-    return True
-
-
-def text_names(order: Sequence[Value]) -> list[str]:
-    """Names for listings and captions: the label, or ``n<i>`` when there is none.
-
-    ``n<i>`` is the node's position in ``order`` (the drawings' node id). A label that is
-    shared with another node, is spelled like another node's ``n<i>`` or reads as a number
-    (``mul(w, 2)`` must mean the number 2) is shown as ``n<i>[label]``.
-
-    Example:
-        >>> from autodiff import Value, topological_order
-        >>> a, b = Value(1.0, label="w"), Value(2.0, label="w")
-        >>> text_names(topological_order(a * b + 2))
-        ['n0[w]', 'n1[w]', 'n2', 'n3']
-    """
-    counts: dict[str, int] = {}
-    for node in order:
-        counts[node.label] = counts.get(node.label, 0) + 1
-    taken = {f"n{i}" for i in range(len(order))}
-    names = []
-    for i, node in enumerate(order):
-        label = node.label
-        if label and counts[label] == 1 and label not in taken and not _reads_as_number(label):
-            names.append(plain_text(label))
-        elif label:
-            names.append(f"n{i}[{plain_text(label)}]")
-        else:
-            names.append(f"n{i}")
-    return names

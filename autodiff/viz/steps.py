@@ -28,9 +28,10 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final, overload
 
 from autodiff.engine import Value, topological_order
+from autodiff.explain import node_names
 from autodiff.steps import ChainRuleStep, chain_rule_steps
 from autodiff.viz.dot import StepState, build, check_size
-from autodiff.viz.labels import format_number, text_names
+from autodiff.viz.labels import format_number
 from autodiff.viz.options import DrawOptions, check_root, resolve
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ def backward_steps(
     build(root, chosen, where=where)  # checks focus and highlight before any step is drawn
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}
-    names = text_names(order)
+    names = node_names(order)
     shown = set(topological_order(top))
     grads = [0.0] * len(order)
     grads[-1] = 1.0  # the seed: d root / d root

@@ -18,7 +18,8 @@ Example:
 from __future__ import annotations
 
 from autodiff.engine import Value, topological_order
-from autodiff.viz.labels import format_number, grad_float, number_text, text_names
+from autodiff.explain import node_names
+from autodiff.viz.labels import format_number, grad_float, number_text
 from autodiff.viz.options import check_root, resolve
 
 __all__ = ["to_text"]
@@ -63,7 +64,7 @@ def to_text(root: Value, number_format: str = ".4f") -> str:
     resolve(where, None, {"number_format": number_format})  # the one check of the format
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}
-    names = text_names(order)
+    names = node_names(order)
     heads = []
     for i, node in enumerate(order):
         if node.op is None:
