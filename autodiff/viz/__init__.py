@@ -89,6 +89,7 @@ from typing import TYPE_CHECKING, Final, Union
 
 from autodiff.engine import Value, partials, topological_order
 from autodiff.ops import OPS
+from autodiff.viz.explorer import ExplorerPage, explore
 
 if TYPE_CHECKING:
     import graphviz
@@ -96,8 +97,10 @@ if TYPE_CHECKING:
 __all__ = [
     "FOLD_SUM_TERMS",
     "DotNotFoundError",
+    "ExplorerPage",
     "backward_steps",
     "draw",
+    "explore",
     "render",
     "to_text",
 ]
