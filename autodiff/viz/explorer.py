@@ -181,8 +181,8 @@ def _ancestors_within(node: Value, limit: int) -> list[Value] | None:
 def _sample_terms(root: Value) -> list[Value]:
     """The per-sample terms of a batched loss, in the order they were added.
 
-    The loss is found by going down from ``root`` through nodes with one Value operand (the mean's
-    ``/ n`` or ``* (1/n)``) to the first ``+`` of two or more Values. Its terms are the operands
+    The sum is found by going down from ``root`` through products and quotients by a number (the
+    mean's ``/ n`` or ``* (1/n)``) to a ``+``. Its terms are the operands
     of the chain of ``+`` nodes that ``sum(terms)`` or ``total = total + term`` builds: an
     unlabelled ``+`` used by the next ``+`` only is a partial sum, anything else is a term.
     """
@@ -191,7 +191,7 @@ def _sample_terms(root: Value) -> list[Value]:
         for parent in node.parents:
             users[parent] = users.get(parent, 0) + 1
     node = root
-    while node.op is not None and node.op.name != "add" and len(node.parents) == 1:
+    while node.op is not None and node.op.name in ("mul", "div") and len(node.parents) == 1:
         node = node.parents[0]
     terms: list[Value] = []
     while node.op is not None and node.op.name == "add":
@@ -223,8 +223,6 @@ def _view(
     sample: int | None,
     max_nodes: int,
 ) -> _View:
-    if focus is not None and sample is not None:
-        raise ValueError("explore: give focus= or sample=, not both")
     summary = ""
     if sample is not None:
         terms = _sample_terms(root)
@@ -617,6 +615,8 @@ def _check_options(
         raise TypeError(f"explore: focus must be a Value, got {type(focus).__name__}")
     if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int)):
         raise TypeError(f"explore: sample must be an int, got {type(sample).__name__}")
+    if focus is not None and sample is not None:
+        raise ValueError("explore: give focus= or sample=, not both")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"explore: max_nodes must be an int >= 1, got {max_nodes!r}")
     if not isinstance(number_format, str):
