@@ -130,7 +130,7 @@
     if (kind === "node") {
       const node = nodes[i];
       return {
-        label: "d" + data.root + "/d" + node.name,
+        label: node.question,
         expected: number(node.expectedValue),
         shown: node.expected,
         hint: node.gradHint,
@@ -265,8 +265,8 @@
     const section = make("section", { id: "exercise" }, [
       make("h2", {}, ["Exercise"]),
       make("p", {}, [
-        "Work backwards from the output: for each node type d" + data.root
-        + "/d(node), and for each edge into it the local derivative. Press Enter or check. "
+        "Work backwards from the output: for each node type " + data.gradName
+        + ", and for each edge into it the local derivative. Press Enter or check. "
         + "An answer is right within " + data.relTol + " \u00d7 |the engine's number| or "
         + data.absTol + " of it, whichever is larger.",
       ]),
@@ -346,8 +346,8 @@
       parts.push(make("h3", {}, ["Where its gradient comes from"]));
       const received = make("ul", { "data-field": "received" });
       if (node.kind === "output") {
-        received.appendChild(make("li", {}, ["the seed of backward: d" + node.name + "/d"
-          + node.name + " = " + node.expected]));
+        received.appendChild(make("li", {}, ["the seed of backward: " + node.question + " = "
+          + node.expected]));
       }
       if (node.outside !== null) {
         received.appendChild(make("li", {}, ["from outside this view: " + node.outside]));

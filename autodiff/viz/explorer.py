@@ -959,14 +959,14 @@ class _Builder:
             max(_columns(e["local"]), _columns(e["contribution"]), 1) + 2 for e in edges
         ]
         state_text = {
-            "run": f"backward() has run: each grad is d{root_name}/d(node).",
+            "run": f"backward() has run: each grad is {_d(root_name)}/d(node).",
             "not run": (
                 f"backward() has not run on {root_name} yet: every grad is still 0.0, which "
                 "is not a gradient, so the page shows none. The backward stepper shows what "
                 f"{root_name}.backward() will compute."
             ),
             "stale": (
-                f"The grads on this graph are not d{root_name}/d(node): backward ran from "
+                f"The grads on this graph are not {_d(root_name)}/d(node): backward ran from "
                 "another output, or data changed after it. The page shows none; the "
                 f"backward stepper shows what {root_name}.backward() computes now."
             ),
@@ -974,12 +974,13 @@ class _Builder:
         if self.quiz:
             state_text = (
                 "Exercise: type the local derivative of each edge and the gradient of each "
-                f"node (d{root_name}/d(node)). An answer is right within "
+                f"node ({_d(root_name)}/d(node)). An answer is right within "
                 f"{rel_tol:g} × |engine's number| or {abs_tol:g} of it, whichever is larger."
             )
         data: dict[str, Any] = {
             "title": _clean(title) if title is not None else f"Explore {root_name}",
             "root": root_name,
+            "gradName": f"{_d(root_name)}/d(node)",
             "state": self.state,
             "stateText": state_text,
             "quiz": self.quiz,
@@ -1036,6 +1037,7 @@ class _Builder:
     ) -> dict[str, Any]:
         names, root_name = self.names, self.names[self.root]
         name = names[node]
+        question = f"{_d(root_name)}/{_d(name)}"
         expected = self.expected.get(node, 0.0)
         grad: str | None = None
         grad_note = ""
@@ -1044,14 +1046,14 @@ class _Builder:
             grad = self.number(actual)
             if not _same(actual, expected):
                 grad_note = (
-                    f"{name}.grad holds {grad}, but d{root_name}/d{name} for this graph is "
+                    f"{name}.grad holds {grad}, but {question} for this graph is "
                     f"{self.number(expected)}: a leaf adds up its gradients over backward calls "
                     "(set grads to zero between them), or it was also used by another output."
                 )
         elif self.state == "not run":
             grad_note = f"not computed: backward() has not run on {root_name}"
         else:
-            grad_note = f"{name}.grad does not hold d{root_name}/d{name} (see the note above)"
+            grad_note = f"{name}.grad does not hold {question} (see the note above)"
         if node is self.view.top and node is not self.root:
             kind = "top"
         elif node is self.root:
@@ -1096,7 +1098,7 @@ class _Builder:
             grad_hint = "The output's gradient with respect to itself is 1: backward's seed."
         else:
             grad_hint = (
-                f"d{root_name}/d{name} adds up, over the edges leaving {name}, the gradient "
+                f"{question} adds up, over the edges leaving {name}, the gradient "
                 f"of the node at the other end times the local derivative on the edge"
                 + (f"; {name} feeds {', '.join(users)}" if users else "")
                 + (
@@ -1108,6 +1110,7 @@ class _Builder:
             )
         return {
             "name": name,
+            "question": question,
             "short": _clip(name, _NAME_COLUMNS),
             "index": self.index[node],
             "kind": kind,

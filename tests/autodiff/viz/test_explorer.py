@@ -81,14 +81,14 @@ def test_nasty_labels_reach_the_page_only_escaped(
     assert page.html.count("<script") == 2
     assert page.html.count("</script") == 2
     assert "<img" not in page.html
-    assert "</svg>" in page.html and page.html.count("</svg>") == 1
+    assert page.html.count("</svg>") == 1  # the label's "</svg>" did not close the picture
     assert {node["name"] for node in page_data(page)["nodes"]} == set(nasty_labels)
     assert "&lt;script&gt;window.__" in page.html  # the box's text (cut to fit the box)
     assert "\\u003cscript\\u003e" in page.html  # the JSON's
 
 
 def test_control_characters_and_lone_surrogates_are_written_visibly() -> None:
-    """A newline in a label is shown as \\x0a and a lone surrogate as U+FFFD, never raw."""
+    r"""A newline in a label is shown as \x0a and a lone surrogate as U+FFFD, never raw."""
     x = Value(1.0, label="two\nlines")
     y = x * 2.0
     y.label = "bad \ud800 half"
