@@ -72,6 +72,7 @@ _NAME_COLUMNS = 18  # a longer name is cut with "…" in its box (the panel show
 _OPERAND_COLUMNS = 8  # operand names inside an expression line
 _SUM_COLUMNS = 30  # the "= a + b" line of a node reached by several edges
 _EDGE_FONT_SIZE = 11
+_QUICK_LAYOUT = 100  # above this many nodes, dot is asked for a quicker layout
 _MARGIN = 8.0
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -178,8 +179,8 @@ def _ancestors_within(node: Value, limit: int) -> list[Value] | None:
     return list(seen)
 
 
-def _sample_terms(root: Value) -> list[Value]:
-    """The per-sample terms of a batched loss, in the order they were added.
+def _sample_terms(order: list[Value]) -> list[Value]:
+    """The per-sample terms of the batched loss ``order[-1]``, in the order they were added.
 
     The sum is found by going down from ``root`` through products and quotients by a number (the
     mean's ``/ n`` or ``* (1/n)``) to a ``+``. Its terms are the operands
@@ -187,10 +188,10 @@ def _sample_terms(root: Value) -> list[Value]:
     unlabelled ``+`` used by the next ``+`` only is a partial sum, anything else is a term.
     """
     users: dict[Value, int] = {}
-    for node in topological_order(root):
+    for node in order:
         for parent in node.parents:
             users[parent] = users.get(parent, 0) + 1
-    node = root
+    node = order[-1]
     while node.op is not None and node.op.name in ("mul", "div") and len(node.parents) == 1:
         node = node.parents[0]
     terms: list[Value] = []
@@ -225,7 +226,7 @@ def _view(
 ) -> _View:
     summary = ""
     if sample is not None:
-        terms = _sample_terms(root)
+        terms = _sample_terms(order)
         if len(terms) < 2:
             raise ValueError(
                 f"explore: sample={sample} needs a loss that sums per-sample terms "
@@ -253,7 +254,7 @@ def _view(
         )
     shown = _ancestors_within(top, max_nodes)
     if shown is None:
-        terms = _sample_terms(root) if focus is None else []
+        terms = _sample_terms(order) if focus is None else []
         advice = (
             f"pass sample=k to see one of its {len(terms)} samples, " if len(terms) >= 2 else ""
         )
@@ -342,9 +343,14 @@ def _layout(
             "explore: Graphviz's 'dot' program is needed to lay out the graph and is not on "
             "PATH; install Graphviz (Debian/Ubuntu: sudo apt-get install graphviz)"
         )
+    # dot's best layout takes minutes on a few hundred nodes (a long sum fanning out to shared
+    # parameters): above _QUICK_LAYOUT nodes its network-simplex passes are cut short and edges
+    # reserve no room for their numbers, which are then written at the middle of the edge.
+    quick = len(boxes) > _QUICK_LAYOUT
+    limits = " nslimit=1, nslimit1=1, mclimit=0.1, searchsize=10," if quick else ""
     lines = [
         "digraph explorer {",
-        f"  graph [rankdir={rankdir}, nodesep=0.3, ranksep=0.3];",
+        f"  graph [rankdir={rankdir},{limits} nodesep=0.3, ranksep=0.3];",
         '  node [shape=box, fixedsize=true, label=""];',
         f'  edge [fontname="Courier", fontsize={_EDGE_FONT_SIZE}];',
     ]
@@ -352,7 +358,8 @@ def _layout(
         lines.append(f"  {box.key} [width={box.width / 72:.4f}, height={box.height / 72:.4f}];")
     for key, tail, head, label_columns in edges:
         # The label only reserves room: the page writes the numbers there itself.
-        lines.append(f'  {tail} -> {head} [id="{key}", label="{"0" * label_columns}"];')
+        label = "" if quick else f', label="{"0" * label_columns}"'
+        lines.append(f'  {tail} -> {head} [id="{key}"{label}];')
     lines.append("}")
     try:
         done = subprocess.run(
@@ -403,6 +410,17 @@ def _n(x: float) -> str:
     return "0" if text == "-0" else text
 
 
+def _middle(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """The point halfway along the middle piece of a spline (cubic Bézier pieces, 3k+1 points)."""
+    pieces = (len(points) - 1) // 3
+    if pieces < 1:
+        return points[len(points) // 2]
+    start = 3 * (pieces // 2)
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points[start : start + 4]
+    # B(1/2) = (P0 + 3 P1 + 3 P2 + P3) / 8
+    return (x0 + 3 * x1 + 3 * x2 + x3) / 8, (y0 + 3 * y1 + 3 * y2 + y3) / 8
+
+
 def _attribute(text: str) -> str:
     return html.escape(text, quote=True)
 
@@ -437,9 +455,13 @@ def _svg(
             half = 3.5
             arrow = [(tx, ty), (bx - uy * half, by + ux * half), (bx + uy * half, by - ux * half)]
             out.append(f'<polygon points="{" ".join(f"{_n(x)},{_n(y)}" for x, y in arrow)}"/>')
-        lx, ly = placed.label_points.get(key, shifted[len(shifted) // 2])
+        if key in placed.label_points:
+            lx, ly = placed.label_points[key]
+            lx, ly = lx + m, ly + m
+        else:
+            lx, ly = _middle(shifted)
         out.append(
-            f'<text class="edge-label" id="edge-label-{k}" x="{_n(lx + m)}" y="{_n(ly + m + 4)}">'
+            f'<text class="edge-label" id="edge-label-{k}" x="{_n(lx)}" y="{_n(ly + 4)}">'
             "</text></g>"
         )
     out.append("</g>")
@@ -549,6 +571,7 @@ class ExplorerPage:
         state: "backward run", "backward not run" or "grads stale" (the grads do not hold
             d root / d node: backward ran from another output, or data changed after it).
         quiz: Whether the page is an exercise that hides gradients and local derivatives.
+        height: The height, in pixels, of the frame it is shown in in a notebook.
     """
 
     html: str
@@ -725,9 +748,7 @@ def explore(
     for step in steps:
         expected[step.parent] = step.total
     state = _backward_state(root, order, expected)
-    builder = _Builder(
-        root, view, names, index, steps, expected, state, bool(quiz), number_format, rankdir
-    )
+    builder = _Builder(root, view, names, index, steps, expected, state, bool(quiz), number_format)
     data, boxes, kinds, edge_ids, edge_columns, sum_lines = builder.build(title, rel_tol, abs_tol)
     placed = _layout(
         boxes,
@@ -795,7 +816,6 @@ class _Builder:
         state: str,
         quiz: bool,
         number_format: str,
-        rankdir: str,
     ) -> None:
         self.root = root
         self.view = view
@@ -806,7 +826,6 @@ class _Builder:
         self.state = state
         self.quiz = quiz
         self.number_format = number_format
-        self.rankdir = rankdir
         self.position = {node: i for i, node in enumerate(view.nodes)}
 
     def number(self, x: float) -> str:
