@@ -331,3 +331,15 @@ def test_an_unlabelled_root_is_named_by_its_position() -> None:
     data = page_data(explore(root))
     assert [node["name"] for node in data["nodes"]] == ["x", "n1", "n2"]
     assert repr(explore(root)).startswith("ExplorerPage(root='output', nodes=3")
+
+
+def test_a_graph_over_a_hundred_nodes_still_gets_a_place_for_every_number() -> None:
+    """Above 100 nodes dot lays out quickly; every edge still has a label point on the picture."""
+    mse, _, _ = celsius_like([float(c) for c in range(25)])
+    page = explore(mse)
+    assert page.node_count == len(topological_order(mse)) > 100
+    svg = page.html[page.html.index("<svg") : page.html.index("</svg>")]
+    width, height = (float(v) for v in re.findall(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)[0])
+    points = re.findall(r'class="edge-label" id="edge-label-\d+" x="([-\d.]+)" y="([-\d.]+)"', svg)
+    assert len(points) == len(page_data(page)["edges"])
+    assert all(0 <= float(x) <= width and 0 <= float(y) <= height for x, y in points)

@@ -392,3 +392,30 @@ def test_playing_the_backward_pass_runs_to_the_end(hidden_graph: Any, open_page:
     WebDriverWait(page.driver, 60).until(lambda _: page.text("#position") == last)
     assert page.text("#play").endswith("play")
     page.assert_quiet()
+
+
+def test_a_sample_view_says_what_comes_from_the_other_samples(open_page: Any) -> None:
+    """sample=1 of errors (-1, 1, 3) at c = 0, 10, 20: weight gets 40 of its 46.67 from outside.
+
+    dMSE/dweight = 2/3 * (0 * -1 + 10 * 1 + 20 * 3) = 46.6667; the undrawn samples give
+    2/3 * 60 = 40; the drawn term's own gradient is dMSE/dterm = 1/3.
+    """
+    weight = Value(2.0, label="weight")
+    bias = Value(31.0, label="bias")
+    terms = [((weight * c + bias) - (1.8 * c + 32.0)) ** 2 for c in (0.0, 10.0, 20.0)]
+    mse = (terms[0] + terms[1] + terms[2]) / 3
+    mse.label = "MSE"
+    mse.backward()
+    page = open_page(explore(mse, sample=1))
+    assert "Sample 1 of 3" in page.text("#view-summary")
+    page.click_node(0)
+    assert page.field("name") == "weight"
+    assert page.field("grad") == "46.6667"
+    assert "from outside this view: 40.0000" in page.field("received")
+    page.find("#mode-backward").click()
+    top = len(page.find_all("#graph .node")) - 1
+    assert page.text(f"#node-{top}-grad") == "grad 0.3333"  # seeded from outside the view
+    page.press("\ue010")  # End
+    assert page.text("#node-0-grad") == "grad 46.6667"
+    assert page.text("#node-0-sum") == "= 40.0000 (outside) + 6.6667"
+    page.assert_quiet()
