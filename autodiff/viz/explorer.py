@@ -936,13 +936,47 @@ class _Builder:
         for k, edge in enumerate(edges):
             nodes[edge["to"]]["inEdges"].append(k)
             nodes[edge["from"]]["outEdges"].append(k)
+
+        boxes = self.boxes(nodes, edges, backward, start, sum_lines)
+        kinds = [item["kind"] for item in nodes]
+        edge_columns = [
+            max(_columns(e["local"]), _columns(e["contribution"]), 1) + 2 for e in edges
+        ]
+        state_text = self.state_text(rel_tol, abs_tol)
+        data: dict[str, Any] = {
+            "title": _clean(title) if title is not None else f"Explore {root_name}",
+            "root": root_name,
+            "gradName": f"{_d(root_name)}/d(node)",
+            "state": self.state,
+            "stateText": state_text,
+            "quiz": self.quiz,
+            "relTol": rel_tol,
+            "absTol": abs_tol,
+            "summary": view.summary,
+            "nodes": nodes,
+            "edges": edges,
+            "start": start,
+            "backward": backward,
+        }
+        edge_ids = [f"e{self.index[view.nodes[e['to']]]}_{e['index']}" for e in edges]
+        return data, boxes, kinds, edge_ids, edge_columns, sum_lines
+
+    def boxes(
+        self,
+        nodes: list[dict[str, Any]],
+        edges: list[dict[str, Any]],
+        backward: list[dict[str, Any]],
+        start: list[dict[str, Any]],
+        sum_lines: set[int],
+    ) -> list[_Box]:
+        """Each node's box: its lines, and a size that fits every text it will show."""
         totals: dict[int, list[str]] = {}
         for item in backward:
             for send in item["sends"]:
                 totals.setdefault(edges[send["edge"]]["from"], []).append(send["total"])
-
-        boxes, kinds = [], []
-        for node, item in zip(view.nodes, nodes, strict=True):
+        boxes = []
+        position = self.position
+        for node, item in zip(self.view.nodes, nodes, strict=True):
             shown = "?" if self.quiz else item["grad"] if item["grad"] is not None else "—"
             lines = [item["short"], item["boxExpr"], f"data {item['data']}", f"grad {shown}"]
             widest = max(_columns(line) for line in lines)
@@ -973,11 +1007,12 @@ class _Builder:
                     line_count * _LINE_HEIGHT + 2 * _PAD_Y,
                 )
             )
-            kinds.append(item["kind"])
-        edge_columns = [
-            max(_columns(e["local"]), _columns(e["contribution"]), 1) + 2 for e in edges
-        ]
-        state_text = {
+        return boxes
+
+    def state_text(self, rel_tol: float, abs_tol: float) -> str:
+        """What the page says at the top: whether the grads are gradients, or the exercise."""
+        root_name = self.names[self.root]
+        text = {
             "run": f"backward() has run: each grad is {_d(root_name)}/d(node).",
             "not run": (
                 f"backward() has not run on {root_name} yet: every grad is still 0.0, which "
@@ -991,28 +1026,12 @@ class _Builder:
             ),
         }[self.state]
         if self.quiz:
-            state_text = (
+            text = (
                 "Exercise: type the local derivative of each edge and the gradient of each "
                 f"node ({_d(root_name)}/d(node)). An answer is right within "
                 f"{rel_tol:g} × |engine's number| or {abs_tol:g} of it, whichever is larger."
             )
-        data: dict[str, Any] = {
-            "title": _clean(title) if title is not None else f"Explore {root_name}",
-            "root": root_name,
-            "gradName": f"{_d(root_name)}/d(node)",
-            "state": self.state,
-            "stateText": state_text,
-            "quiz": self.quiz,
-            "relTol": rel_tol,
-            "absTol": abs_tol,
-            "summary": view.summary,
-            "nodes": nodes,
-            "edges": edges,
-            "start": start,
-            "backward": backward,
-        }
-        edge_ids = [f"e{self.index[view.nodes[e['to']]]}_{e['index']}" for e in edges]
-        return data, boxes, kinds, edge_ids, edge_columns, sum_lines
+        return text
 
     def edge(self, step: ChainRuleStep) -> dict[str, Any]:
         node, parent = step.node, step.parent
