@@ -419,3 +419,31 @@ def test_a_sample_view_says_what_comes_from_the_other_samples(open_page: Any) ->
     assert page.text("#node-0-grad") == "grad 46.6667"
     assert page.text("#node-0-sum") == "= 40.0000 (outside) + 6.6667"
     page.assert_quiet()
+
+
+def test_the_notebook_display_runs_inside_its_frame(
+    hidden_graph: Any, browser: Any, tmp_path: Path
+) -> None:
+    """_repr_html_'s sandboxed iframe runs the page: clicking W1 there shows dL/dW1 = 0.1463."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    loss, named = hidden_graph()
+    host = tmp_path / "notebook.html"
+    host.write_text(
+        f"<!DOCTYPE html><html><body>{explore(loss)._repr_html_()}</body></html>",
+        encoding="utf-8",
+    )
+    browser.get("about:blank")
+    browser.get_log("browser")
+    browser.get(host.as_uri())
+    browser.switch_to.frame(browser.find_element("css selector", "iframe"))
+    try:
+        WebDriverWait(browser, 20).until(
+            lambda driver: driver.execute_script("return document.body.dataset.ready") == "true"
+        )
+        page = Opened(browser, host.as_uri())
+        page.click_node(topological_order(loss).index(named["W1"]))
+        assert page.field("grad") == "0.1463"
+    finally:
+        browser.switch_to.default_content()
+    assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []
