@@ -1,11 +1,12 @@
 # The single entry point. `make test` and `make demo` set everything up on a fresh machine
-# with only python3 and make: the .venv, the package with its dev tools, and Graphviz's dot.
+# with only python3 and make: the .venv, the package with its dev tools, Graphviz's dot, and
+# (for the explorer's browser tests) headless Chromium with its ChromeDriver.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help demo test lint typecheck pytest format docs docs-images bench dot clean
+.PHONY: help demo test lint typecheck pytest format docs docs-images bench dot chromium clean
 
 help:
 	@echo "make demo      train the three tutorial networks, write graphs and plots to out/"
@@ -23,6 +24,9 @@ $(STAMP): pyproject.toml
 dot:
 	@bash scripts/ensure-dot.sh
 
+chromium:
+	@bash scripts/ensure-chromium.sh
+
 demo: $(STAMP) dot
 	$(BIN)/python -m nets all --out out/
 
@@ -33,7 +37,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) dot
+pytest: $(STAMP) dot chromium
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest docs

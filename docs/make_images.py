@@ -1,8 +1,9 @@
 """Draw every picture in the documentation from the real engine and the tutorial networks.
 
 Run ``make docs-images`` (or ``python docs/make_images.py``) after changing anything a picture
-shows, and commit the files it writes to ``docs/images/``: the site is built from the committed
-files, so ``make docs`` needs neither Graphviz nor a training run.
+shows, and commit the files it writes to ``docs/images/`` (and the tutorials' explorer pages it
+writes to ``docs/explorer/``): the site is built from the committed files, so ``make docs``
+needs neither Graphviz nor a training run.
 
 Every picture is deterministic: fixed inputs and seeds, graphs through ``autodiff.viz.render``
 (whose node ids come from the topological order, never ``id()``), and matplotlib figures saved
@@ -22,17 +23,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from autodiff import Value
-from autodiff.viz import backward_steps, render
+from autodiff.viz import backward_steps, explore, render
 from autodiff.viz.rendering import run_dot
 
 IMAGES = Path(__file__).resolve().parent / "images"
+EXPLORER = Path(__file__).resolve().parent / "explorer"
 
 # Each generator takes the output folder and returns the paths it wrote. Its kind is "graphs"
 # (Graphviz drawings: fast, and compared with the committed files by tests/test_docs.py when
-# the same Graphviz version is installed) or "plots" (matplotlib: they train the networks).
+# the same Graphviz version is installed), "plots" (matplotlib: they train the networks) or
+# "pages" (explorer pages, which the tutorials embed; written to their own folder).
 Generator = Callable[[Path], list[Path]]
 GENERATORS: list[tuple[str, Generator]] = []
-KINDS = ("graphs", "plots")
+KINDS = ("graphs", "plots", "pages")
 
 
 def generator(kind: str) -> Callable[[Generator], Generator]:
@@ -164,13 +167,12 @@ def backward_step_pictures(out: Path) -> list[Path]:
 # Tutorials: each network's graph after one backward pass, and its training plots.
 
 
-@generator("graphs")
-def tutorial_graphs(out: Path) -> list[Path]:
+def tutorial_roots() -> dict[str, Value]:
+    """Each tutorial network's loss after one backward pass, as its tutorial page builds it."""
     from nets import celsius, neuron
 
     # 000: the loss at the seed-0 starting weight, as tutorials/neuron.md builds it.
-    root = neuron.graph(neuron.model(seed=neuron.DEFAULT_SEED).parameter_values())
-    written = [render(root, out / "neuron-graph.svg", edge_derivatives=True)]
+    roots = {"neuron": neuron.graph(neuron.model(seed=neuron.DEFAULT_SEED).parameter_values())}
 
     # 001: the same expression and labels as tutorials/hidden.md.
     x, t = 1.0, 0.0
@@ -185,12 +187,38 @@ def tutorial_graphs(out: Path) -> list[Path]:
     loss = 0.5 * (y - t) ** 2
     loss.label = "L"
     loss.backward()
-    written.append(render(loss, out / "hidden-graph.svg", edge_derivatives=True))
+    roots["hidden"] = loss
 
     # 002: three of the hundred samples at the seed-0 starting parameters.
-    root = celsius.graph(celsius.model(seed=celsius.DEFAULT_SEED).parameter_values())
-    written.append(render(root, out / "celsius-graph.svg"))
-    return written
+    roots["celsius"] = celsius.graph(celsius.model(seed=celsius.DEFAULT_SEED).parameter_values())
+    return roots
+
+
+@generator("graphs")
+def tutorial_graphs(out: Path) -> list[Path]:
+    roots = tutorial_roots()
+    return [
+        render(roots["neuron"], out / "neuron-graph.svg", edge_derivatives=True),
+        render(roots["hidden"], out / "hidden-graph.svg", edge_derivatives=True),
+        render(roots["celsius"], out / "celsius-graph.svg"),
+    ]
+
+
+@generator("pages")
+def tutorial_explorers(out: Path) -> list[Path]:
+    # docs/explorer/<net>.html, embedded by each tutorial page, and 001 as an exercise.
+    titles = {
+        "neuron": "Tutorial 000: a single neuron",
+        "hidden": "Tutorial 001: a hidden unit",
+        "celsius": "Tutorial 002: Celsius to Fahrenheit, three samples",
+    }
+    roots = tutorial_roots()
+    for net, title in titles.items():
+        explore(roots[net], out / f"{net}.html", title=title)
+    explore(
+        roots["hidden"], out / "hidden-exercise.html", quiz=True, title="Exercise: tutorial 001"
+    )
+    return [out / f"{net}.html" for net in titles] + [out / "hidden-exercise.html"]
 
 
 def strip_png_text(path: Path) -> None:
@@ -247,12 +275,16 @@ def training_plots(out: Path) -> list[Path]:
 # ----------------------------------------------------------------------------------------------
 
 
-def run(out: Path, kinds: tuple[str, ...] = KINDS) -> Iterator[Path]:
-    """Run every generator of the given kinds, writing into ``out``; yield each path written."""
-    out.mkdir(parents=True, exist_ok=True)
+def run(out: Path, kinds: tuple[str, ...] = KINDS, pages: Path | None = None) -> Iterator[Path]:
+    """Run every generator of the given kinds, writing into ``out``; yield each path written.
+
+    Explorer pages go to ``pages`` (default: the folder ``explorer`` inside ``out``).
+    """
     for kind, make in GENERATORS:
         if kind in kinds:
-            yield from make(out)
+            folder = (pages or out / "explorer") if kind == "pages" else out
+            folder.mkdir(parents=True, exist_ok=True)
+            yield from make(folder)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,11 +293,15 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=IMAGES, help="folder to write into (default: docs/images)"
     )
     parser.add_argument(
-        "--only", choices=KINDS, help="draw only the Graphviz graphs or only the matplotlib plots"
+        "--only",
+        choices=KINDS,
+        help="draw only the Graphviz graphs, the matplotlib plots or the explorer pages",
     )
     args = parser.parse_args(argv)
-    paths = list(run(args.out, KINDS if args.only is None else (args.only,)))
-    print(f"wrote {len(paths)} pictures to {args.out}")
+    # Explorer pages go beside the pictures' folder: docs/explorer, or DIR/explorer for --out DIR.
+    pages = EXPLORER if args.out == IMAGES else args.out / "explorer"
+    paths = list(run(args.out, KINDS if args.only is None else (args.only,), pages))
+    print(f"wrote {len(paths)} files to {args.out} and {pages}")
     return 0
 
 

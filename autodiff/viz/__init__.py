@@ -77,6 +77,7 @@ Example:
 """
 
 from autodiff.viz.dot import FOLD_SUM_TERMS, draw
+from autodiff.viz.explorer import ExplorerPage, explore
 from autodiff.viz.options import DEFAULT_MAX_NODES, DrawOptions
 from autodiff.viz.rendering import DOT_TIMEOUT, DotFailedError, DotNotFoundError, render
 from autodiff.viz.steps import BackwardSteps, backward_steps
@@ -90,8 +91,10 @@ __all__ = [
     "DotFailedError",
     "DotNotFoundError",
     "DrawOptions",
+    "ExplorerPage",
     "backward_steps",
     "draw",
+    "explore",
     "render",
     "to_text",
 ]
