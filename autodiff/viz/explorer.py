@@ -53,8 +53,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from autodiff.engine import ChainRuleStep, Value, chain_rule_steps, topological_order
+from autodiff.engine import Value, topological_order
 from autodiff.explain import explain
+from autodiff.steps import ChainRuleStep, chain_rule_steps
+from autodiff.viz.rendering import run_dot
 
 __all__ = ["ExplorerPage", "explore"]
 
@@ -335,14 +337,6 @@ def _layout(
     timeout: float,
 ) -> _Placed:
     """Ask dot where to put each box and edge: ``edges`` are (id, tail, head, label width)."""
-    program = shutil.which("dot")
-    if program is None:
-        from autodiff.viz import DotNotFoundError
-
-        raise DotNotFoundError(
-            "explore: Graphviz's 'dot' program is needed to lay out the graph and is not on "
-            "PATH; install Graphviz (Debian/Ubuntu: sudo apt-get install graphviz)"
-        )
     # dot's best layout takes minutes on a few hundred nodes (a long sum fanning out to shared
     # parameters): above _QUICK_LAYOUT nodes its network-simplex passes are cut short and edges
     # reserve no room for their numbers, which are then written at the middle of the edge.
@@ -361,23 +355,7 @@ def _layout(
         label = "" if quick else f', label="{"0" * label_columns}"'
         lines.append(f'  {tail} -> {head} [id="{key}"{label}];')
     lines.append("}")
-    try:
-        done = subprocess.run(
-            [program, "-Tjson0"],
-            input="\n".join(lines).encode(),
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        raise TimeoutError(
-            f"explore: dot took more than {timeout:g} s to lay out {len(boxes)} nodes; "
-            "pass focus= or sample= to draw fewer, or a larger dot_timeout"
-        ) from error
-    if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip()
-        raise RuntimeError(f"explore: dot failed to lay out the graph: {message}")
-    laid = json.loads(done.stdout)
+    laid = json.loads(run_dot("\n".join(lines), "json0", where="explore", timeout=timeout))
     _, _, width, height = (float(v) for v in laid["bb"].split(","))
     centres: dict[str, tuple[float, float]] = {}
     for item in laid.get("objects", []):
@@ -705,7 +683,7 @@ def explore(
         title: The page's title (default: "Explore <root's name>").
         rel_tol: In a quiz, an answer is right within ``rel_tol`` times the engine's number...
         abs_tol: ...or within ``abs_tol`` of it (so 4 decimals are enough by default).
-        dot_timeout: Seconds to wait for Graphviz's ``dot`` before raising TimeoutError.
+        dot_timeout: Seconds to wait for Graphviz's ``dot`` before raising DotFailedError.
 
     Returns:
         An ``ExplorerPage``: ``save(path)`` writes it, Jupyter displays it.
@@ -1172,9 +1150,5 @@ class _Builder:
         }
 
     def chain_text(self, node: Value) -> str:
-        """explain's text for d root / d node (its own error, if it cannot write one)."""
-        try:
-            return _clean(str(explain(self.root, node)), keep_newlines=True)
-        except (TypeError, AttributeError, ValueError) as error:  # pragma: no cover
-            # explain is being taught automatic names; until then say why there is no chain.
-            return f"explain could not write this chain: {type(error).__name__}: {error}"
+        """explain's text for d root / d node: the chain rule from the output to it."""
+        return _clean(str(explain(self.root, node)), keep_newlines=True)
