@@ -29,7 +29,7 @@ from autodiff.ops import OPS, Op
 from autodiff.optim import SGD
 from autodiff.steps import ChainRuleStep, chain_rule_steps
 from autodiff.testing import DerivationError, assert_gradients, check_chain
-from autodiff.viz import DotNotFoundError, backward_steps, draw, render, to_text
+from autodiff.viz import DotNotFoundError, backward_steps, draw, explore, render, to_text
 
 __version__ = "0.1.0"
 
@@ -54,6 +54,7 @@ __all__ = [
     "draw",
     "enable_grad",
     "explain",
+    "explore",
     "grad",
     "gradcheck",
     "gradgradcheck",
