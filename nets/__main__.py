@@ -1,25 +1,22 @@
-"""The command line: ``python -m nets {neuron,hidden,celsius,all}`` (also installed as ``nets``).
+"""The command line: ``python -m nets NET`` for each network in ``nets.registry``, or ``all``.
 
 This module owns argument parsing, the printed table, the ``--json`` object, the progress bar
-and writing the ``--out`` pictures. It trains through the tutorial modules' ``train`` and draws
-through ``autodiff.viz.render`` and ``nets.plots``; it holds no model and no mathematics.
+and writing the ``--out`` pictures. It loops over ``nets.registry.NETWORKS`` and knows no network
+by name: each network (a ``nets.network.Network``) brings its defaults, its training, its graph,
+its notes and its figures. It holds no model and no mathematics.
 
-Defaults reproduce each tutorial: the neuron 10 000 steps at lr 0.5 (tutorial 000), the hidden
-network one step at lr 0.01 (tutorial 001), Celsius 10 000 steps at lr 0.001 (tutorial 002,
-with the mean squared error; see ``nets.celsius``). ``--steps`` and ``--lr`` override them for
-every network named.
+Defaults reproduce each tutorial (``python -m nets --help`` lists them). ``--steps`` and
+``--lr`` override them for every network named; a network's own options (the neuron's
+``--inputs``) are refused for the others.
 
 ``--json`` prints exactly one JSON object on stdout: for one network its summary
 (``net``, ``steps``, ``lr``, ``seed``, ``initial_loss``, ``final_loss``, ``initial_params``,
-``params`` by label, ``outputs``, and ``inputs`` for the neuron); for ``all``,
-``{"nets": [summary, summary, summary]}``. Nothing in it depends on time, so the same arguments
+``params`` by label, ``outputs``, and ``details``: the numbers the table prints); for ``all``,
+``{"nets": [summary, ...]}``. Nothing in it depends on time, so the same arguments
 give byte-identical output.
 
 ``--out DIR`` writes, for each network, its computation graph as SVG (built at the run's starting
-parameters and backpropagated once: the first step's forward values and gradients; Celsius
-draws three samples instead of 100) and the tutorials' figures as PNG. The neuron figures
-compare lr 0.01 and 0.5 over the run's steps; the hidden network's loss curve continues its
-training to at least 1000 steps (the tutorial stops after one, a curve of two points).
+parameters and backpropagated once) and the network's figures of the run as PNG.
 
 Exit status: 0 on success, 2 for bad arguments (with the usage), 1 when training fails or a
 picture cannot be drawn (matplotlib or Graphviz missing), with a one-line reason.
@@ -44,26 +41,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from nets import celsius, hidden, neuron, plots
-from nets.training import Callback, History
+from nets import plots, registry
+from nets.network import Network
+from nets.training import History
 
-__all__ = ["NETS", "main"]
+__all__ = ["main"]
 
-NETS = ("neuron", "hidden", "celsius")
-"""The networks, in the order ``all`` trains them."""
-
-_DESCRIPTIONS = {
-    "neuron": "tutorial 000: one sigmoid neuron, no bias, x = 0.1, target 0.3, squared error",
-    "hidden": "tutorial 001: x -> sigmoid(W1·x + b1) -> W2·a + b2, t = 0, L = ½ (y - t)²",
-    "celsius": "tutorial 002: F = weight·C + bias on C = -50..49, mean squared error",
-}
-_DEFAULTS = {
-    "neuron": (neuron.DEFAULT_STEPS, neuron.DEFAULT_LR),
-    "hidden": (hidden.DEFAULT_STEPS, hidden.DEFAULT_LR),
-    "celsius": (celsius.DEFAULT_STEPS, celsius.DEFAULT_LR),
-}
-_NEURON_FIGURE_LRS = (0.01, 0.5)
-_HIDDEN_FIGURE_STEPS = 1000
 _PROGRESS_MIN_STEPS = 1000
 
 
@@ -99,16 +82,29 @@ def _learning_rate(text: str) -> float:
     return lr
 
 
+def _argument_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return convert
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nets",
-        description="Train the three tutorial networks on the autodiff engine.",
-        epilog=(
-            "defaults: neuron 10000 steps, lr 0.5; hidden 1 step, lr 0.01; "
-            "celsius 10000 steps, lr 0.001. Example: python -m nets all --out out/"
-        ),
+        description="Train the tutorial networks on the autodiff engine.",
+        epilog="networks (default steps, lr):\n"
+        + "\n".join(
+            f"  {n.name:8} {n.description} ({n.steps} steps, lr {n.lr:g})"
+            for n in registry.NETWORKS
+        )
+        + "\n\nexample: python -m nets all --out out/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("net", choices=[*NETS, "all"], help="which network to train")
+    parser.add_argument("net", choices=[*registry.names(), "all"], help="which network to train")
     parser.add_argument(
         "--steps", type=_count, metavar="N", help="number of SGD steps (default: per network)"
     )
@@ -122,12 +118,21 @@ def _parser() -> argparse.ArgumentParser:
         metavar="S",
         help="seed for the starting weights (default: 0)",
     )
-    parser.add_argument(
-        "--inputs",
-        type=_count,
-        metavar="N",
-        help="number of inputs of the neuron, each 0.1 (default: 1)",
-    )
+    for network in registry.NETWORKS:
+        for option in network.options:
+            help_text = f"{network.name} only: {option.help}"
+            if option.parse is None:
+                parser.add_argument(
+                    option.flag, dest=option.dest, action="store_true", help=help_text
+                )
+            else:
+                parser.add_argument(
+                    option.flag,
+                    dest=option.dest,
+                    type=_argument_type(option.parse),
+                    metavar=option.metavar,
+                    help=help_text,
+                )
     parser.add_argument(
         "--out",
         type=pathlib.Path,
@@ -198,48 +203,40 @@ class _Progress:
 
 @dataclass
 class _Run:
-    net: str
+    network: Network
     history: History
     seconds: float
-    inputs: int | None
 
 
-def _train(
-    net: str, steps: int, lr: float, seed: int, inputs: int, callback: Callback | None
-) -> History:
-    if net == "neuron":
-        return neuron.train(steps=steps, lr=lr, seed=seed, callback=callback, inputs=inputs)
-    if net == "hidden":
-        return hidden.train(steps=steps, lr=lr, seed=seed, callback=callback)
-    return celsius.train(steps=steps, lr=lr, seed=seed, callback=callback)
+def _options(network: Network, args: argparse.Namespace) -> dict[str, Any]:
+    """The network's own options the user gave, as keyword arguments for its ``train``."""
+    given = {option.dest: getattr(args, option.dest) for option in network.options}
+    return {dest: value for dest, value in given.items() if value not in (None, False)}
 
 
-def _run(net: str, args: argparse.Namespace, show_progress: bool) -> _Run:
-    default_steps, default_lr = _DEFAULTS[net]
-    steps = default_steps if args.steps is None else args.steps
-    lr = default_lr if args.lr is None else args.lr
-    inputs = args.inputs or 1
+def _run(network: Network, args: argparse.Namespace, show_progress: bool) -> _Run:
+    steps = network.steps if args.steps is None else args.steps
+    lr = network.lr if args.lr is None else args.lr
     progress = (
-        _Progress(sys.stderr, net, steps)
+        _Progress(sys.stderr, network.name, steps)
         if show_progress and steps >= _PROGRESS_MIN_STEPS
         else None
     )
     started = time.perf_counter()
     try:
-        history = _train(net, steps, lr, args.seed, inputs, progress)
+        history = network.train(
+            steps=steps, lr=lr, seed=args.seed, callback=progress, **_options(network, args)
+        )
     except (ArithmeticError, ValueError) as error:
         raise _RunError(f"training failed: {error}") from error
     finally:
         if progress is not None:
             progress.close()
-    return _Run(net, history, time.perf_counter() - started, inputs if net == "neuron" else None)
+    return _Run(network, history, time.perf_counter() - started)
 
 
 def _summary(run: _Run) -> dict[str, Any]:
-    summary = run.history.summary()
-    if run.inputs is not None:
-        summary["inputs"] = run.inputs
-    return summary
+    return {**run.history.summary(), "details": run.network.details(run.history)}
 
 
 # -- human output ---------------------------------------------------------------------------
@@ -251,15 +248,17 @@ def _table(run: _Run) -> str:
     rows += [(name, values[0], values[-1]) for name, values in h.params.items()]
     rows += [(name, values[0], values[-1]) for name, values in h.outputs.items()]
     width = max(len(name) for name, _, _ in rows)
-    seed_note = "" if run.net == "hidden" else f", seed {h.seed}"
+    seed_note = f", seed {h.seed}" if run.network.random else ""
     lines = [
-        f"{run.net}  ({_DESCRIPTIONS[run.net]})",
+        f"{run.network.name}  ({run.network.description})",
         f"  {h.steps} step{'' if h.steps == 1 else 's'} of SGD at lr {h.lr:g}{seed_note}, "
         f"in {run.seconds:.2f} s",
         f"  {'':{width}}  {'initial':>15}  {'final':>15}",
     ]
     lines += [f"  {name:{width}}  {_number(first)}  {_number(last)}" for name, first, last in rows]
-    lines += _notes(run)
+    if h.final_loss > h.initial_loss:
+        lines.append(f"  the loss grew: lr {h.lr:g} is too large for this network.")
+    lines += [f"  {line}" for line in run.network.notes(h)]
     return "\n".join(lines)
 
 
@@ -270,80 +269,23 @@ def _number(x: float) -> str:
     return f"{x:15.8f}"
 
 
-def _notes(run: _Run) -> list[str]:
-    h = run.history
-    if h.final_loss > h.initial_loss:
-        return [f"  the loss grew: lr {h.lr:g} is too large for this network."]
-    if run.net == "neuron":
-        start = list(h.initial_params.values())
-        engine = neuron.engine_gradient(start)[0]
-        slipped = neuron.tutorial_gradient(start)[0]
-        return [
-            f"  prediction {h.final_outputs['predicted']:.4f} (target {neuron.TARGET}).",
-            f"  first-step gradient dE/d{next(iter(h.params))}: engine {engine:.8f}; "
-            f"the tutorial's code gives {slipped:.8f}",
-            "  (its backward pass takes sigmoid' at the prediction instead of at the sum).",
-        ]
-    if run.net == "hidden" and h.steps >= 1:
-        step = hidden.worked_step(lr=h.lr)
-        forward = "  ".join(f"{k} = {v:.8f}" for k, v in step.forward.items())
-        grads = [f"dL/d{k} = {v:.8f}" for k, v in step.gradients.items()]
-        updated = "  ".join(f"{k} = {v:.8f}" for k, v in step.updated.items())
-        return [
-            "  first step, as tutorial 001 prints it:",
-            f"    forward:  {forward}",
-            f"    backward: {'  '.join(grads[:3])}",
-            f"              {'  '.join(grads[3:])}",
-            f"    updated:  {updated}",
-        ]
-    if run.net == "celsius":
-        end = h.final_params
-        return [
-            f"  learned F = {end['weight']:.6f}·C + {end['bias']:.6f} "
-            f"(true: F = 1.8·C + 32; off by {abs(end['weight'] - 1.8):.1e} and "
-            f"{abs(end['bias'] - 32):.1e})"
-        ]
-    return []
-
-
 # -- pictures -------------------------------------------------------------------------------
 
 
-def _pictures(run: _Run, args: argparse.Namespace, out: pathlib.Path) -> list[pathlib.Path]:
+def _pictures(run: _Run, out: pathlib.Path) -> list[pathlib.Path]:
     from autodiff import viz
 
-    h = run.history
-    start = h.initial_params
-    written: list[pathlib.Path] = []
-    root = {
-        "neuron": lambda: neuron.graph(start),
-        "hidden": lambda: hidden.graph(start),
-        "celsius": lambda: celsius.graph(start),
-    }[run.net]()
-    titles = {
-        "neuron": "tutorial 000: one sigmoid neuron, first step (forward and backward)",
-        "hidden": "tutorial 001: one hidden unit, first step (forward and backward)",
-        "celsius": "tutorial 002: Celsius -> Fahrenheit, first step, 3 of the 100 samples",
-    }
+    network, history = run.network, run.history
+    root = network.graph(history)
     try:
-        written.append(
-            viz.render(root, out / f"{run.net}_graph.svg", title=titles[run.net], legend=True)
-        )
+        written = [
+            viz.render(
+                root, out / f"{network.name}_graph.svg", title=network.graph_title, legend=True
+            )
+        ]
     except viz.DotNotFoundError as error:
         raise _RunError(f"cannot draw the graphs: {error}") from error
-    if run.net == "neuron":
-        runs = [
-            h
-            if math.isclose(lr, h.lr)
-            else neuron.train(steps=h.steps, lr=lr, seed=args.seed, inputs=run.inputs or 1)
-            for lr in _NEURON_FIGURE_LRS
-        ]
-        written += plots.neuron_figures(runs, out)
-    elif run.net == "hidden":
-        curve = h if h.steps >= _HIDDEN_FIGURE_STEPS else hidden.train(_HIDDEN_FIGURE_STEPS, h.lr)
-        written.append(plots.hidden_figure(curve, out))
-    else:
-        written += plots.celsius_figures(h, out)
+    written += network.figures(history, out)
     return written
 
 
@@ -362,9 +304,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = _parser()
     args = parser.parse_args(argv)
-    names = list(NETS) if args.net == "all" else [args.net]
-    if args.inputs is not None and "neuron" not in names:
-        parser.error(f"argument --inputs: only the neuron has a number of inputs, not {args.net}")
+    networks = list(registry.NETWORKS) if args.net == "all" else [registry.get(args.net)]
+    for network in registry.NETWORKS:
+        for option in network.options:
+            if getattr(args, option.dest) not in (None, False) and network not in networks:
+                parser.error(f"argument {option.flag}: only for {network.name}, not {args.net}")
     if args.out is not None:
         _check_out(parser, args.out)
     note: Callable[[str], None] = (
@@ -374,10 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.out is not None:
             _check_drawing_tools()
-        runs = [_run(name, args, show_progress) for name in names]
-        written = (
-            [] if args.out is None else [p for r in runs for p in _pictures(r, args, args.out)]
-        )
+        runs = [_run(network, args, show_progress) for network in networks]
+        written = [] if args.out is None else [p for r in runs for p in _pictures(r, args.out)]
     except (_RunError, plots.MatplotlibMissingError) as error:
         print(f"nets: error: {error}", file=sys.stderr)
         return 1

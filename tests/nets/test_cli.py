@@ -44,7 +44,7 @@ def test_json_neuron_fields() -> None:
     assert list(document["params"]) == ["w"]
     assert document["final_loss"] < document["initial_loss"]
     assert document["outputs"]["predicted"] == pytest.approx(0.3, abs=0.002)
-    assert document["inputs"] == 1
+    assert document["details"]["inputs"] == 1
 
 
 def test_json_all_is_one_object() -> None:
@@ -65,7 +65,7 @@ def test_hidden_json_reproduces_tutorial() -> None:
     document = json.loads(_run("hidden", "--json").stdout)
     assert document["steps"] == 1
     assert document["params"]["W2"] == pytest.approx(-0.99612544, abs=5e-9)
-    assert "inputs" not in document
+    assert "inputs" not in document["details"]
 
 
 def test_human_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -105,7 +105,7 @@ def test_progress_bar_draws_percentages() -> None:
         (["neuron", "--lr", "fast"], "argument --lr: must be a number"),
         (["neuron", "--steps", "-5"], "argument --steps: must be at least 1"),
         (["neuron", "--steps", "ten"], "argument --steps: must be a whole number"),
-        (["hidden", "--inputs", "3"], "argument --inputs: only the neuron"),
+        (["hidden", "--inputs", "3"], "argument --inputs: only for neuron, not hidden"),
         ([], "the following arguments are required: net"),
     ],
 )
