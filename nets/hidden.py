@@ -253,7 +253,7 @@ def notes(history: History) -> list[str]:
 
     Example:
         >>> print(notes(train())[1])
-        forward:  z = 0.50000000  a = 0.62245933  y = -0.62245933  L = 0.19372781
+          forward:  z = 0.50000000  a = 0.62245933  y = -0.62245933  L = 0.19372781
     """
     step = details(history)["first_step"]
     forward = "  ".join(f"{k} = {v:.8f}" for k, v in step["forward"].items())
@@ -261,10 +261,10 @@ def notes(history: History) -> list[str]:
     updated = "  ".join(f"{k} = {v:.8f}" for k, v in step["updated"].items())
     return [
         "first step, as tutorial 001 prints it:",
-        f"forward:  {forward}",
-        f"backward: {'  '.join(grads[:3])}",
-        f"          {'  '.join(grads[3:])}",
-        f"updated:  {updated}",
+        f"  forward:  {forward}",
+        f"  backward: {'  '.join(grads[:3])}",
+        f"            {'  '.join(grads[3:])}",
+        f"  updated:  {updated}",
     ]
 
 

@@ -6,7 +6,7 @@ Celsius fit (true line, untrained and trained predictions) with its loss curve (
 It trains nothing: it is given ``History`` objects. It does not draw computation graphs (that is
 ``autodiff.viz``).
 
-matplotlib is an optional extra (``pip install 'autodiff[plots]'``). It is imported only inside
+matplotlib is an optional extra (``pip install 'autodiff-nets[plots]'``). It is imported only inside
 these functions, through ``matplotlib.figure.Figure`` with the Agg canvas: no pyplot, no global
 figure state, no display needed.
 
@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import pathlib
 from collections.abc import Sequence
 from typing import Any
@@ -30,6 +31,7 @@ from nets.training import History
 
 __all__ = [
     "INSTALL_HINT",
+    "MatplotlibBrokenError",
     "MatplotlibMissingError",
     "celsius_figures",
     "hidden_figure",
@@ -39,7 +41,7 @@ __all__ = [
     "save",
 ]
 
-INSTALL_HINT = "pip install 'autodiff[plots]'  (or: python -m pip install matplotlib)"
+INSTALL_HINT = "pip install 'autodiff-nets[plots]'  (or: python -m pip install matplotlib)"
 """How to get the optional plotting dependency."""
 
 _DPI = 120
@@ -51,8 +53,18 @@ class MatplotlibMissingError(RuntimeError):
     """matplotlib is not installed, so the plots cannot be drawn."""
 
 
+class MatplotlibBrokenError(RuntimeError):
+    """matplotlib is installed but refuses to start (for example a bad ``MPLBACKEND``)."""
+
+
 def require_matplotlib() -> None:
-    """Raise ``MatplotlibMissingError`` with the install command if matplotlib is missing.
+    """Raise if matplotlib cannot be used: missing, or refusing to start, with what to do.
+
+    Raises:
+        MatplotlibMissingError: matplotlib is not installed (the message has the install
+            command).
+        MatplotlibBrokenError: importing it fails otherwise; the message is matplotlib's
+            reason in one line (a bad ``MPLBACKEND`` names the variable to fix).
 
     Example:
         >>> require_matplotlib()  # matplotlib is installed in the dev environment
@@ -63,6 +75,14 @@ def require_matplotlib() -> None:
         raise MatplotlibMissingError(
             f"the plots need matplotlib, which is not installed; install it with: {INSTALL_HINT}"
         ) from error
+    except Exception as error:  # matplotlib validates its settings on import: ValueError, ...
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        if "MPLBACKEND" in os.environ and "backend" in reason.lower():
+            reason = (
+                f"the environment variable MPLBACKEND={os.environ['MPLBACKEND']!r} is not a "
+                "backend matplotlib knows; unset it or set it to one such as 'agg'"
+            )
+        raise MatplotlibBrokenError(f"matplotlib cannot start: {reason}") from error
 
 
 def new_figure(ncols: int = 1) -> tuple[Any, list[Any]]:
