@@ -116,16 +116,20 @@ def _argument_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return convert
 
 
+def _steps(count: int) -> str:
+    return f"{count} step{'' if count == 1 else 's'}"
+
+
 def _parser() -> argparse.ArgumentParser:
     listing = "\n".join(
-        f"  {n.name:9} {n.description}\n  {'':9} (default {n.steps} steps at lr {n.lr:g})"
+        f"  {n.name:9} {n.description}\n  {'':9} (default {_steps(n.steps)} at lr {n.lr:g})"
         for n in registry.NETWORKS
     )
     parser = argparse.ArgumentParser(
         prog="nets",
         description="Train the tutorial networks on the autodiff engine and show what happened.",
         epilog=f"networks:\n{listing}\n  {'all':9} each of the above, in this order\n\n"
-        "example: python -m nets all --out out/    (documentation: docs/cli.md)",
+        "example: python -m nets all --out out/   (more: the Command line page of the docs)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -390,8 +394,7 @@ def _table(run: _Run) -> str:
     stopped = " (interrupted)" if run.interrupted else ""
     lines = [
         f"{run.network.name}  ({run.network.description})",
-        f"  {h.steps} step{'' if h.steps == 1 else 's'} of SGD at lr {h.lr:g}{seed_note}, "
-        f"in {run.seconds:.2f} s{stopped}",
+        f"  {_steps(h.steps)} of SGD at lr {h.lr:g}{seed_note}, in {run.seconds:.2f} s{stopped}",
         f"  {'':{width}}  {'initial':>15}  {'final':>15}",
     ]
     lines += [f"  {name:{width}}  {_number(first)}  {_number(last)}" for name, first, last in rows]
@@ -506,6 +509,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(argv)
     except KeyboardInterrupt:
         return _fail("interrupted", _INTERRUPTED)
+    except UnicodeEncodeError as error:  # --help or a usage message on an ASCII-only stdout
+        return _fail(
+            f"the output's encoding ({error.encoding}) cannot write "
+            f"{error.object[error.start : error.start + 1]!a}; set PYTHONIOENCODING=utf-8"
+        )
     except Exception as error:  # the promise: one line, never a traceback (NETS_DEBUG=1 shows it)
         if os.environ.get("NETS_DEBUG"):
             raise
