@@ -334,7 +334,8 @@ def _progress(network: Network, steps: int, args: argparse.Namespace) -> _Bar | 
     if args.quiet:
         return None
     if sys.stderr.isatty() and _columns(sys.stderr) > 0:
-        return _Bar(sys.stderr, network.name, steps)
+        with contextlib.suppress(ImportError):  # run from a source tree without tqdm: lines
+            return _Bar(sys.stderr, network.name, steps)
     return Heartbeat(sys.stderr, network.name, steps)
 
 

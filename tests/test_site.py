@@ -137,6 +137,16 @@ def test_every_picture_links_to_its_file(site: Path) -> None:
     assert 'href="../images/neuron-graph.svg"' in neuron
 
 
+def test_neuron_note_points_at_a_real_section(site: Path) -> None:
+    """The command line's note on the tutorial's slip names a page and heading the site has."""
+    from nets import neuron
+
+    page, anchor = neuron.SLIP_DOCS.split("#")
+    assert page.startswith("docs/")
+    built = site / page.removeprefix("docs/").replace(".md", ".html")
+    assert f'id="{anchor}"' in built.read_text(encoding="utf-8")
+
+
 def test_api_reference_is_named_once_in_the_navigation(site: Path) -> None:
     """The API reference section is its own index page, not a section holding itself."""
     navigation = (site / "index.html").read_text(encoding="utf-8")
