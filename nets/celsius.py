@@ -29,10 +29,13 @@ Example:
 
 from __future__ import annotations
 
+import pathlib
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from autodiff import Value, no_grad
 from nets.module import Neuron
+from nets.network import Network
 from nets.training import Callback, History, fit
 
 __all__ = [
@@ -42,10 +45,15 @@ __all__ = [
     "DEFAULT_STEPS",
     "EXCERPT",
     "FAHRENHEIT",
+    "NETWORK",
+    "TRUE_PARAMS",
+    "details",
     "fahrenheit",
+    "figures",
     "graph",
     "loss",
     "model",
+    "notes",
     "predict",
     "train",
 ]
@@ -199,3 +207,76 @@ def graph(params: Mapping[str, float], samples: Sequence[float] = EXCERPT) -> Va
     root.label = f"MSE over {len(samples)} samples"
     root.backward()
     return root
+
+
+# -- what the command line shows (nets.network.Network) --------------------------------------
+
+TRUE_PARAMS: Mapping[str, float] = {"weight": 1.8, "bias": 32.0}
+"""The line the data follow: F = 1.8·C + 32."""
+
+
+def details(history: History) -> dict[str, Any]:
+    """Return the numbers the table prints: the learned line, and how far it is from the truth.
+
+    Example:
+        >>> run = History("celsius", 1, 0.001, 0, [9.0, 0.25], {"weight": [1.0, 1.8],
+        ...                                                        "bias": [0.0, 31.5]})
+        >>> details(run)["off_by"]
+        {'weight': 0.0, 'bias': 0.5}
+    """
+    learned = history.final_params
+    return {
+        "learned": learned,
+        "true": dict(TRUE_PARAMS),
+        "off_by": {name: abs(learned[name] - TRUE_PARAMS[name]) for name in TRUE_PARAMS},
+    }
+
+
+def notes(history: History) -> list[str]:
+    """Return the table's closing line: the learned line against the true one.
+
+    Example:
+        >>> run = History("celsius", 1, 0.001, 0, [9.0, 0.25], {"weight": [1.0, 1.8],
+        ...                                                        "bias": [0.0, 31.5]})
+        >>> print(notes(run)[0])
+        learned F = 1.800000·C + 31.500000 (true: F = 1.8·C + 32; off by 0.0e+00 and 5.0e-01)
+    """
+    numbers = details(history)
+    learned, off = numbers["learned"], numbers["off_by"]
+    return [
+        f"learned F = {learned['weight']:.6f}·C + {learned['bias']:.6f} "
+        f"(true: F = 1.8·C + 32; off by {off['weight']:.1e} and {off['bias']:.1e})"
+    ]
+
+
+def figures(history: History, folder: pathlib.Path) -> list[pathlib.Path]:
+    """Draw the run's fit (true line, untrained and trained predictions) and its loss curve.
+
+    Needs matplotlib.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     print([path.name for path in figures(train(steps=5), pathlib.Path(folder))])
+        ['celsius_fit.png', 'celsius_loss.png']
+    """
+    from nets import plots
+
+    return plots.celsius_figures(history, folder)
+
+
+NETWORK = Network(
+    name="celsius",
+    description="tutorial 002: F = weight·C + bias on C = -50..49, mean squared error",
+    steps=DEFAULT_STEPS,
+    lr=DEFAULT_LR,
+    seed=DEFAULT_SEED,
+    train=train,
+    graph=lambda history: graph(history.initial_params),
+    graph_title="tutorial 002: Celsius -> Fahrenheit, first step, 3 of the 100 samples",
+    details=details,
+    notes=notes,
+    figures=figures,
+    figure_names=("celsius_fit.png", "celsius_loss.png"),
+)
+"""Tutorial 002 as the command line runs it (see ``nets.network``)."""

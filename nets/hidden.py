@@ -21,28 +21,35 @@ Example:
 
 from __future__ import annotations
 
+import pathlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import asdict, dataclass
+from typing import Any, NamedTuple
 
 from autodiff import Value
 from autodiff.optim import SGD
 from nets.module import Module, Neuron
+from nets.network import Network
 from nets.training import Callback, History, fit
 
 __all__ = [
     "DEFAULT_LR",
     "DEFAULT_SEED",
     "DEFAULT_STEPS",
+    "FIGURE_STEPS",
     "INITIAL_PARAMS",
+    "NETWORK",
     "TARGET",
     "Forward",
     "HiddenNet",
     "WorkedStep",
     "X",
+    "details",
+    "figures",
     "forward",
     "graph",
     "loss",
+    "notes",
     "train",
     "worked_step",
 ]
@@ -56,6 +63,8 @@ INITIAL_PARAMS: Mapping[str, float] = {"W1": 0.5, "b1": 0.0, "W2": -1.0, "b2": 0
 DEFAULT_STEPS = 1
 DEFAULT_LR = 0.01
 DEFAULT_SEED = 0
+FIGURE_STEPS = 1000
+"""A run shorter than this is drawn with its training continued this far, dashed, to compare."""
 
 
 class HiddenNet(Module):
@@ -220,3 +229,80 @@ def worked_step(lr: float = DEFAULT_LR, params: Mapping[str, float] = INITIAL_PA
     grads.update({name: param.grad for name, param in net.named_parameters()})
     SGD(net.parameters(), lr=lr).step()
     return WorkedStep(forward=values, gradients=grads, updated=net.parameter_values())
+
+
+# -- what the command line shows (nets.network.Network) --------------------------------------
+
+
+def details(history: History) -> dict[str, Any]:
+    """Return the numbers the table prints: the first step, as the tutorial prints it.
+
+    ``first_step`` holds ``forward`` (z, a, y, L), ``gradients`` (dL/d of y, a, z and each
+    parameter) and ``updated`` (each parameter after the step at the run's learning rate).
+
+    Example:
+        >>> first = details(train())["first_step"]
+        >>> print(f"{first['forward']['a']:.8f} {first['gradients']['W2']:.8f}")
+        0.62245933 -0.38745562
+    """
+    return {"first_step": asdict(worked_step(lr=history.lr, params=history.initial_params))}
+
+
+def notes(history: History) -> list[str]:
+    """Return the table's closing lines: every number of the first step, as the tutorial prints.
+
+    Example:
+        >>> print(notes(train())[1])
+          forward:  z = 0.50000000  a = 0.62245933  y = -0.62245933  L = 0.19372781
+    """
+    step = details(history)["first_step"]
+    forward = "  ".join(f"{k} = {v:.8f}" for k, v in step["forward"].items())
+    grads = [f"dL/d{k} = {v:.8f}" for k, v in step["gradients"].items()]
+    updated = "  ".join(f"{k} = {v:.8f}" for k, v in step["updated"].items())
+    return [
+        "first step, as tutorial 001 prints it:",
+        f"  forward:  {forward}",
+        f"  backward: {'  '.join(grads[:3])}",
+        f"            {'  '.join(grads[3:])}",
+        f"  updated:  {updated}",
+    ]
+
+
+def figures(history: History, folder: pathlib.Path) -> list[pathlib.Path]:
+    """Draw the run's loss and output; a short run also gets its training continued, dashed.
+
+    The tutorial takes one step, a curve of two points; so a run of fewer than
+    ``FIGURE_STEPS`` steps is drawn with markers, and the same training continued to
+    ``FIGURE_STEPS`` steps is drawn dashed beside it, named in the legend as a comparison that
+    is not this run. Needs matplotlib.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     print([path.name for path in figures(train(), pathlib.Path(folder))])
+        ['hidden_loss.png']
+    """
+    from nets import plots
+
+    continued = None
+    if history.steps < FIGURE_STEPS:
+        continued = train(steps=FIGURE_STEPS, lr=history.lr, seed=DEFAULT_SEED)
+    return [plots.hidden_figure(history, folder, continued=continued)]
+
+
+NETWORK = Network(
+    name="hidden",
+    description="tutorial 001: x -> sigmoid(W1·x + b1) -> W2·a + b2, t = 0, L = ½ (y - t)²",
+    steps=DEFAULT_STEPS,
+    lr=DEFAULT_LR,
+    seed=DEFAULT_SEED,
+    train=train,
+    graph=lambda history: graph(history.initial_params),
+    graph_title="tutorial 001: one hidden unit, first step (forward and backward)",
+    details=details,
+    notes=notes,
+    figures=figures,
+    figure_names=("hidden_loss.png",),
+    random=False,
+)
+"""Tutorial 001 as the command line runs it (see ``nets.network``)."""

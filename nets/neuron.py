@@ -31,23 +31,32 @@ Example:
 from __future__ import annotations
 
 import math
+import pathlib
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from autodiff import Value, gradients
+from autodiff import Value, gradients, topological_order
 from nets.module import Neuron
+from nets.network import Network, Option
 from nets.training import Callback, History, fit
 
 __all__ = [
     "DEFAULT_LR",
     "DEFAULT_SEED",
     "DEFAULT_STEPS",
+    "NETWORK",
+    "SLIP_DOCS",
     "TARGET",
+    "TUTORIAL_LRS",
     "X",
+    "details",
     "engine_gradient",
+    "figures",
     "graph",
     "inputs_for",
     "loss",
     "model",
+    "notes",
     "train",
     "tutorial_gradient",
 ]
@@ -59,6 +68,8 @@ TARGET = 0.3
 DEFAULT_STEPS = 10_000
 DEFAULT_LR = 0.5
 DEFAULT_SEED = 0
+TUTORIAL_LRS = (0.01, 0.5)
+"""The two learning rates the tutorial compares in its figures."""
 
 
 def inputs_for(n_inputs: int) -> list[float]:
@@ -203,3 +214,124 @@ def tutorial_gradient(
 
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
+
+
+# -- what the command line shows (nets.network.Network) --------------------------------------
+
+
+def details(history: History) -> dict[str, Any]:
+    """Return the numbers the table prints for a run: its first step, forward and backward.
+
+    ``first_step`` holds sop, predicted and error at the starting weights, the engine's
+    gradient of the error with respect to each of them and each weight (``gradients``), and the
+    tutorial's slipped gradient for each weight (``tutorial_gradients``).
+
+    Example:
+        >>> numbers = details(train(steps=1))
+        >>> first = numbers["first_step"]
+        >>> print(f"{first['predicted']:.8f} {first['gradients']['w']:.8f}")
+        0.52109801 0.01103522
+        >>> print(f"{first['tutorial_gradients']['w']:.8f}")
+        0.01033713
+    """
+    start = history.initial_params
+    root = graph(start)
+    nodes = {node.label: node for node in topological_order(root)}
+    forward = {name: nodes[name].data for name in ("sop", "predicted", "error")}
+    grads = {name: float(nodes[name].grad or 0.0) for name in ("predicted", "sop", *start)}
+    slipped = tutorial_gradient(list(start.values()))
+    return {
+        "inputs": len(start),
+        "first_step": {
+            **forward,
+            "gradients": grads,
+            "tutorial_gradients": dict(zip(start, slipped, strict=True)),
+        },
+    }
+
+
+def notes(history: History) -> list[str]:
+    """Return the table's closing lines: the prediction, and the engine's and tutorial's gradient.
+
+    Example:
+        >>> for line in notes(train(steps=1)):
+        ...     print(line)
+        prediction 0.5210 (target 0.3).
+        first-step gradient dE/dw: engine 0.01103522; the tutorial's code gives 0.01033713
+        (its backward pass takes sigmoid' at the prediction instead of at the sum;
+        see "The tutorial's slip" in the docs: docs/tutorials/neuron.md#the-tutorials-slip).
+    """
+    first = details(history)["first_step"]
+    weight = next(iter(history.params))
+    return [
+        f"prediction {history.final_outputs['predicted']:.4f} (target {TARGET}).",
+        f"first-step gradient dE/d{weight}: engine {first['gradients'][weight]:.8f}; "
+        f"the tutorial's code gives {first['tutorial_gradients'][weight]:.8f}",
+        "(its backward pass takes sigmoid' at the prediction instead of at the sum;",
+        f'see "The tutorial\'s slip" in the docs: {SLIP_DOCS}).',
+    ]
+
+
+SLIP_DOCS = "docs/tutorials/neuron.md#the-tutorials-slip"
+"""Where the documentation explains the tutorial's slip (a page and its heading's anchor)."""
+
+
+def figures(history: History, folder: pathlib.Path) -> list[pathlib.Path]:
+    """Draw the run's prediction and error, with the tutorial's two learning rates for comparison.
+
+    The run is drawn in full; each of ``TUTORIAL_LRS`` that is not the run's own is trained from
+    the same seed for the same number of steps and drawn dashed, named in the legend as the
+    tutorial's comparison. Needs matplotlib.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     paths = figures(train(steps=5, lr=0.1), pathlib.Path(folder))
+        ...     print([path.name for path in paths])
+        ['neuron_prediction.png', 'neuron_error.png']
+    """
+    from nets import plots
+
+    seed = DEFAULT_SEED if history.seed is None else history.seed
+    comparison = [
+        train(steps=history.steps, lr=lr, seed=seed, inputs=len(history.params))
+        for lr in TUTORIAL_LRS
+        if not math.isclose(lr, history.lr)
+    ]
+    return plots.neuron_figures([history], folder, comparison=comparison)
+
+
+def _parse_inputs(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise ValueError(f"must be a whole number, got {text!r}") from None
+    if count < 1:
+        raise ValueError(f"must be at least 1, got {count}")
+    return count
+
+
+NETWORK = Network(
+    name="neuron",
+    description="tutorial 000: one sigmoid neuron, no bias, x = 0.1, target 0.3, squared error",
+    steps=DEFAULT_STEPS,
+    lr=DEFAULT_LR,
+    seed=DEFAULT_SEED,
+    train=train,
+    graph=lambda history: graph(history.initial_params),
+    graph_title="tutorial 000: one sigmoid neuron, first step (forward and backward)",
+    details=details,
+    notes=notes,
+    figures=figures,
+    figure_names=("neuron_prediction.png", "neuron_error.png"),
+    options=(
+        Option(
+            "--inputs",
+            "inputs",
+            "number of inputs of the neuron, each 0.1 (default: 1)",
+            parse=_parse_inputs,
+            metavar="N",
+        ),
+    ),
+)
+"""Tutorial 000 as the command line runs it (see ``nets.network``)."""

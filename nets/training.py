@@ -26,7 +26,7 @@ from autodiff import Value, no_grad
 from autodiff.optim import SGD
 from nets.module import Module
 
-__all__ = ["Callback", "Evaluate", "History", "check_steps", "fit"]
+__all__ = ["Callback", "Evaluate", "History", "TrainingInterrupted", "check_steps", "fit"]
 
 Callback = Callable[[int, float], None]
 """Called after each update with the step number (1 .. steps) and the loss before that update."""
@@ -116,6 +116,44 @@ class History:
         }
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``fit``: still a ``KeyboardInterrupt``, carrying the run so far.
+
+    Attributes:
+        history: The steps completed and recorded before the interruption (``history.steps``
+            of them), or None if not even the untrained loss was recorded.
+        planned: The number of steps the run was asked for.
+
+    Example:
+        >>> error = TrainingInterrupted(None, planned=10)
+        >>> isinstance(error, KeyboardInterrupt), error.planned
+        (True, 10)
+    """
+
+    def __init__(self, history: History | None, planned: int) -> None:
+        done = "no step" if history is None else f"step {history.steps}"
+        super().__init__(f"training interrupted at {done} of {planned}")
+        self.history = history
+        self.planned = planned
+
+
+def _so_far(history: History) -> History | None:
+    """The part of ``history`` recorded in full: every list cut to the shortest one."""
+    lists = [history.losses, *history.params.values(), *history.outputs.values()]
+    recorded = min(len(values) for values in lists)
+    if recorded == 0:
+        return None
+    return History(
+        history.net,
+        recorded - 1,
+        history.lr,
+        history.seed,
+        losses=history.losses[:recorded],
+        params={name: values[:recorded] for name, values in history.params.items()},
+        outputs={name: values[:recorded] for name, values in history.outputs.items()},
+    )
+
+
 def check_steps(steps: object, where: str) -> int:
     """Return ``steps`` if it is an int >= 0, else raise.
 
@@ -160,7 +198,11 @@ def fit(
         callback: Called after each update as ``callback(step, loss)``.
 
     Raises:
-        ValueError: ``steps`` or ``lr`` is negative, or a loss is not finite.
+        ValueError: ``steps`` or ``lr`` is negative, or the loss is not finite (a number
+            overflowing on the way counts as an infinite loss): the message names the step
+            and asks whether ``lr`` is too large.
+        TrainingInterrupted: Ctrl-C (a ``KeyboardInterrupt``) arrived; it carries the
+            history of the steps completed so far.
 
     Example:
         >>> from nets.module import Neuron
@@ -174,26 +216,36 @@ def fit(
     named = model.named_parameters()
     history = History(net, steps, float(lr), seed, params={name: [] for name, _ in named})
 
+    def diverged(loss: float, step: int) -> ValueError:
+        return ValueError(f"{net}: loss became {loss} at step {step}; is lr {lr:g} too large?")
+
     def record(loss: Value, outputs: dict[str, float], step: int) -> None:
         if not math.isfinite(loss.data):
-            raise ValueError(
-                f"{net}: loss became {loss.data} at step {step}; is lr {lr} too large?"
-            )
+            raise diverged(loss.data, step)
         history.losses.append(loss.data)
         for name, param in named:
             history.params[name].append(param.data)
         for name, number in outputs.items():
             history.outputs.setdefault(name, []).append(number)
 
-    for step in range(steps):
-        loss, outputs = evaluate()
-        record(loss, outputs, step)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if callback is not None:
-            callback(step + 1, loss.data)
-    with no_grad():
-        loss, outputs = evaluate()
-    record(loss, outputs, steps)
+    step = 0
+    try:
+        for step in range(steps):
+            loss, outputs = evaluate()
+            record(loss, outputs, step)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if callback is not None:
+                callback(step + 1, loss.data)
+        step = steps
+        with no_grad():
+            loss, outputs = evaluate()
+        record(loss, outputs, steps)
+    except OverflowError:
+        # An operation whose result does not fit in a float (exp, **) raises instead of
+        # returning inf; for the learner it is the same event as a loss that became inf.
+        raise diverged(math.inf, step) from None
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(_so_far(history), steps) from None
     return history

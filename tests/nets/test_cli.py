@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pathlib
+import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -12,11 +15,12 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from nets import __main__ as cli
+from nets import registry
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``python -m nets`` with ``args`` and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "nets", *args],
@@ -24,6 +28,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
         check=False,
+        env=env,
     )
 
 
@@ -44,7 +49,7 @@ def test_json_neuron_fields() -> None:
     assert list(document["params"]) == ["w"]
     assert document["final_loss"] < document["initial_loss"]
     assert document["outputs"]["predicted"] == pytest.approx(0.3, abs=0.002)
-    assert document["inputs"] == 1
+    assert document["details"]["inputs"] == 1
 
 
 def test_json_all_is_one_object() -> None:
@@ -65,7 +70,7 @@ def test_hidden_json_reproduces_tutorial() -> None:
     document = json.loads(_run("hidden", "--json").stdout)
     assert document["steps"] == 1
     assert document["params"]["W2"] == pytest.approx(-0.99612544, abs=5e-9)
-    assert "inputs" not in document
+    assert "inputs" not in document["details"]
 
 
 def test_human_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -85,18 +90,6 @@ def test_no_progress_bar_without_terminal(capsys: pytest.CaptureFixture[str]) ->
     assert capsys.readouterr().err == ""
 
 
-def test_progress_bar_draws_percentages() -> None:
-    """The progress bar redraws one line per percent and clears it at the end."""
-    stream = io.StringIO()
-    progress = cli._Progress(stream, "neuron", 200)
-    for step in range(1, 201):
-        progress(step, 0.5)
-    progress.close()
-    text = stream.getvalue()
-    assert text.count("\r") == 102  # 0% (step 1 of 200) .. 100%: 101 redraws, then the clearing
-    assert "100%" in text
-
-
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
@@ -105,7 +98,10 @@ def test_progress_bar_draws_percentages() -> None:
         (["neuron", "--lr", "fast"], "argument --lr: must be a number"),
         (["neuron", "--steps", "-5"], "argument --steps: must be at least 1"),
         (["neuron", "--steps", "ten"], "argument --steps: must be a whole number"),
-        (["hidden", "--inputs", "3"], "argument --inputs: only the neuron"),
+        (["hidden", "--inputs", "3"], "argument --inputs: only for neuron, not hidden"),
+        (["neuron", "--inputs", "0"], "argument --inputs: must be at least 1, got 0"),
+        (["hidden", "--out", ""], "argument --out: must name a folder, got an empty name"),
+        (["hidden", "--history"], "argument --history: goes with --json"),
         ([], "the following arguments are required: net"),
     ],
 )
@@ -120,36 +116,167 @@ def test_bad_arguments_exit_2(args: list[str], reason: str) -> None:
 
 
 def test_unwritable_out_exits_2(tmp_path: pathlib.Path) -> None:
-    """An --out that cannot be created (a file is in the way) exits 2 with the reason."""
+    """An --out below a file exits 2 saying a file is in the way, not a directory."""
     blocker = tmp_path / "file.txt"
     blocker.write_text("not a folder")
     result = _run("hidden", "--out", str(blocker / "pictures"))
     assert result.returncode == 2
-    assert "argument --out: cannot write to" in result.stderr
+    assert "a file is in the way, not a directory" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_diverging_run_fails_cleanly() -> None:
-    """Training that overflows exits 1 with one line naming the problem."""
-    result = _run("celsius", "--lr", "0.01", "--steps", "500")
+def test_out_naming_a_file_says_it_is_not_a_directory(tmp_path: pathlib.Path) -> None:
+    """--out naming an existing file exits 2 saying it is a file, not a directory."""
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me")
+    result = _run("hidden", "--out", str(existing))
+    assert result.returncode == 2
+    assert f"argument --out: {str(existing)!r} is a file, not a directory" in result.stderr
+    assert existing.read_text() == "keep me"
+
+
+@pytest.mark.parametrize(("lr", "step"), [("0.01", 127), ("1", 48)])
+def test_diverging_run_fails_cleanly(lr: str, step: int) -> None:
+    """Too large an lr exits 1 with the same line, whether the loss or an operation overflows."""
+    result = _run("celsius", "--lr", lr, "--steps", "500")
     assert result.returncode == 1
-    assert "loss became inf" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr == (
+        f"nets: error: training failed: celsius: loss became inf at step {step}; "
+        f"is lr {lr} too large?\n"
+    )
+    assert result.stdout == ""
 
 
-def test_missing_matplotlib_is_explained(tmp_path: pathlib.Path) -> None:
-    """Without matplotlib, --out fails (exit 1) saying how to install it."""
-    code = (
-        "import sys; sys.modules['matplotlib'] = None\n"
-        "from nets.__main__ import main\n"
-        f"sys.exit(main(['hidden', '--out', {str(tmp_path)!r}]))\n"
+def test_negative_zero_lr_prints_as_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    """--lr -0.0 is the learning rate 0: the table says "lr 0", never "lr -0"."""
+    assert cli.main(["neuron", "--lr", "-0.0", "--steps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "2 steps of SGD at lr 0, seed 0" in out
+    assert "-0" not in out.splitlines()[1]
+
+
+def test_without_matplotlib_the_graph_is_still_written(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without matplotlib, --out writes the graph SVG, names the plots it left out, exits 0."""
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now fails
+    assert cli.main(["hidden", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hidden_graph.svg"]
+    assert ET.parse(tmp_path / "hidden_graph.svg").getroot().tag.endswith("svg")
+    assert capsys.readouterr().err == (
+        "nets: warning: matplotlib is not installed, so these plots were not written: "
+        "hidden_loss.png; install it with: pip install 'autodiff-nets[plots]'  "
+        "(or: python -m pip install matplotlib)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
+
+
+def test_bad_mplbackend_is_one_line(tmp_path: pathlib.Path) -> None:
+    """A bad MPLBACKEND with --out exits 1 before training, naming the variable in one line."""
+    env = {**os.environ, "MPLBACKEND": "no-such-backend"}
+    result = _run("hidden", "--out", str(tmp_path), env=env)
+    if "`dot` program" in result.stderr:
+        pytest.skip("Graphviz's dot is not installed")
     assert result.returncode == 1
-    assert "pip install 'autodiff[plots]'" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("nets: error: matplotlib cannot start: ")
+    assert "MPLBACKEND='no-such-backend'" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_closed_stdout_is_one_line() -> None:
+    """A reader that has gone (a pipe to `head`) gives exit 1 and one line, no traceback."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "nets", "hidden"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "nets: error: stdout was closed before all the output was written (broken pipe)\n"
+    )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_full_disk_is_one_line() -> None:
+    """stdout on a full device (/dev/full) gives exit 1 and one line naming the reason."""
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "nets", "hidden"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr == "nets: error: cannot write to stdout: No space left on device\n"
+
+
+def test_ascii_stdout_is_one_line_and_json_still_works() -> None:
+    """An ASCII-only stdout cannot show the table's '·': exit 1, one line; --json still works."""
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    table = _run("hidden", env=env)
+    assert table.returncode == 1
+    assert table.stdout == ""
+    assert table.stderr.startswith("nets: error: stdout's encoding (ascii) cannot write")
+    assert "PYTHONIOENCODING=utf-8" in table.stderr
+    assert table.stderr.count("\n") == 1
+    document = _run("hidden", "--json", env=env)
+    assert document.returncode == 0
+    assert json.loads(document.stdout)["net"] == "hidden"
+
+
+def test_version() -> None:
+    """--version names the version and the distribution to install, and exits 0."""
+    import autodiff
+
+    result = _run("--version")
+    assert result.returncode == 0
+    assert result.stdout == f"nets {autodiff.__version__} (installed as autodiff-nets)\n"
+
+
+def test_help_says_what_each_network_is() -> None:
+    """--help gives one line per network: its name and its tutorial, with its defaults."""
+    result = _run("--help")
+    assert result.returncode == 0
+    for network in registry.NETWORKS:
+        assert f"  {network.name:9} {network.description}\n" in result.stdout
+    assert "(default 10000 steps at lr 0.001)" in result.stdout  # celsius
+
+
+def test_json_has_the_numbers_the_table_prints() -> None:
+    """The hidden network's JSON carries tutorial 001's forward values and gradients."""
+    document = json.loads(_run("hidden", "--json").stdout)
+    first = document["details"]["first_step"]
+    assert first["forward"] == pytest.approx(
+        {"z": 0.5, "a": 0.62245933, "y": -0.62245933, "L": 0.19372781}, abs=5e-9
+    )
+    assert first["gradients"]["W1"] == pytest.approx(0.14628025, abs=5e-9)
+    assert first["gradients"]["W2"] == pytest.approx(-0.38745562, abs=5e-9)
+    assert first["updated"]["b1"] == pytest.approx(-0.00146280, abs=5e-9)
+    assert "history" not in document
+
+
+def test_json_history_has_every_step(capsys: pytest.CaptureFixture[str]) -> None:
+    """--history adds each step's loss, parameters and outputs: steps + 1 entries each."""
+    assert cli.main(["hidden", "--json", "--history", "--steps", "3"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    history = document["history"]
+    assert len(history["losses"]) == 4
+    assert history["losses"][0] == document["initial_loss"]
+    assert history["losses"][-1] == document["final_loss"]
+    assert [len(values) for values in history["params"].values()] == [4, 4, 4, 4]
+    assert history["params"]["W2"][1] == pytest.approx(-0.99612544, abs=5e-9)
 
 
 def test_out_writes_real_svg_and_png(tmp_path: pathlib.Path) -> None:
@@ -180,11 +307,122 @@ def test_out_writes_real_svg_and_png(tmp_path: pathlib.Path) -> None:
     assert last_line.startswith("Pictures (8 files) are in")
 
 
-def test_out_with_json_keeps_stdout_one_object(tmp_path: pathlib.Path) -> None:
+def test_out_with_json_keeps_stdout_one_object(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """With --json and --out, stdout is still exactly one JSON object; the note goes to stderr."""
     pytest.importorskip("matplotlib")
-    result = _run("neuron", "--steps", "10", "--json", "--out", str(tmp_path))
-    if "dot" in result.stderr and result.returncode == 1:
+    if shutil.which("dot") is None:
         pytest.skip("Graphviz's dot is not installed")
-    assert json.loads(result.stdout)["net"] == "neuron"
-    assert "Pictures" in result.stderr
+    assert cli.main(["neuron", "--steps", "10", "--json", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["net"] == "neuron"
+    assert captured.err.startswith("Pictures (3 files) are in")
+
+
+# `python -m nets`, with Ctrl-C turned on first: a test run started in the background has
+# SIGINT ignored, and a child inherits that, so Python would not turn it into KeyboardInterrupt.
+_NETS_WITH_CTRL_C = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('nets', run_name='__main__', alter_sys=True)"
+)
+
+
+@pytest.fixture(scope="module")
+def interrupted_on_a_terminal() -> tuple[int, str, str]:
+    """Run a long Celsius training with stderr on a 100-column pseudo-terminal, press Ctrl-C.
+
+    SIGINT is sent once the progress bar has been drawn three times. Returns the exit status,
+    stdout, and everything the terminal received.
+    """
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import select
+    import signal
+    import struct
+    import termios
+    import time
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-c", _NETS_WITH_CTRL_C, "celsius", "--steps", "10000000"],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        text=True,
+    )
+    os.close(follower)
+    screen = b""
+    interrupted = False
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 10)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            screen += chunk
+            if not interrupted and screen.count(b"loss") >= 3:
+                process.send_signal(signal.SIGINT)
+                interrupted = True
+                deadline = min(deadline, time.monotonic() + 60)
+        if process.poll() is None:
+            process.kill()
+        out, _ = process.communicate(timeout=120)
+    finally:
+        os.close(leader)
+    return process.returncode, out, screen.decode("utf-8", "replace")
+
+
+def test_progress_bar_never_leaves_stale_characters(
+    interrupted_on_a_terminal: tuple[int, str, str],
+) -> None:
+    """On a terminal, each redraw of the bar covers the whole previous one, and it is cleared."""
+    _, _, screen = interrupted_on_a_terminal
+    bar = screen.split("\n")[0]  # the bar's redraws and its clearing, up to the first line
+    assert bar.count("loss") >= 3
+    played: list[str] = []
+    frames = [frame for frame in bar.split("\r") if frame]  # a bare return draws nothing
+    for frame in frames:
+        played[: len(frame)] = list(frame)
+        # the terminal now shows exactly that redraw, with nothing left over after it
+        assert "".join(played).rstrip() == frame.rstrip()
+    assert frames[-1].startswith("nets: celsius interrupted")  # the bar was cleared first
+
+
+def test_ctrl_c_prints_the_table_so_far_and_exits_130(
+    interrupted_on_a_terminal: tuple[int, str, str],
+) -> None:
+    """Ctrl-C during training prints the step reached and the table so far, exit 130."""
+    status, out, screen = interrupted_on_a_terminal
+    assert status == 130
+    reached = re.search(r"nets: celsius interrupted at step (\d+) of 10000000", screen)
+    assert reached, screen
+    assert "Traceback" not in screen
+    assert f"  {reached.group(1)} steps of SGD at lr 0.001, seed 0" in out
+    assert "(interrupted)" in out
+    assert "learned F = " in out
+
+
+def test_heartbeat_writes_whole_lines_every_few_seconds() -> None:
+    """Off a terminal, progress is a whole line each time the interval has passed, no sooner."""
+    now = [0.0]
+    stream = io.StringIO()
+    beat = cli.Heartbeat(stream, "celsius", 100, every=5.0, clock=lambda: now[0])
+    for step in range(1, 101):
+        now[0] = step * 0.25  # 25 s in all: lines at 5, 10, 15, 20 and 25 s
+        beat(step, 1.0 / step)
+    beat.close()
+    assert stream.getvalue().splitlines() == [
+        "celsius: step 20/100 (20%), loss 0.05",
+        "celsius: step 40/100 (40%), loss 0.025",
+        "celsius: step 60/100 (60%), loss 0.01667",
+        "celsius: step 80/100 (80%), loss 0.0125",
+        "celsius: step 100/100 (100%), loss 0.01",
+    ]
+    assert "\r" not in stream.getvalue()

@@ -6,7 +6,7 @@ import pytest
 
 from autodiff import Value
 from nets.module import Neuron
-from nets.training import Evaluate, History, check_steps, fit
+from nets.training import Evaluate, History, TrainingInterrupted, check_steps, fit
 
 
 def _quadratic() -> tuple[Neuron, Evaluate]:
@@ -87,3 +87,48 @@ def test_check_steps() -> None:
         check_steps(-1, "train")
     with pytest.raises(TypeError, match="must be an int"):
         check_steps(2.5, "train")
+
+
+def test_overflowing_operation_reads_as_an_infinite_loss() -> None:
+    """An op that raises OverflowError mid-training gives the same 'loss became inf' message."""
+    model = Neuron.from_weights([1.0], None)
+
+    def evaluate() -> tuple[Value, dict[str, float]]:
+        w = model.weights[0]
+        return (w * 1000.0).exp(), {}  # exp(1000) overflows a float; lr 1 makes w grow
+
+    with pytest.raises(ValueError, match=r"loss became inf at step 0; is lr 1 too large\?"):
+        fit(model, evaluate, net="x", steps=3, lr=1.0, seed=None)
+
+
+def test_interrupt_keeps_the_steps_done() -> None:
+    """Ctrl-C in the third step raises TrainingInterrupted holding exactly two steps' records."""
+    model, evaluate = _quadratic()
+
+    def interrupt_at_third(step: int, loss: float) -> None:
+        if step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(TrainingInterrupted) as caught:
+        fit(model, evaluate, net="q", steps=10, lr=0.25, seed=None, callback=interrupt_at_third)
+    # The callback runs after the third update (w = 2.75), whose result was never measured:
+    # the history keeps what was measured, after 0, 1 and 2 updates.
+    history = caught.value.history
+    assert history is not None
+    assert history.steps == 2
+    assert history.losses == [4.0, 1.0, 0.25]
+    assert history.params == {"w": [1.0, 2.0, 2.5]}
+    assert caught.value.planned == 10
+    assert isinstance(caught.value, KeyboardInterrupt)
+
+
+def test_interrupt_before_any_record() -> None:
+    """Ctrl-C during the very first loss leaves no history at all."""
+    model = Neuron.from_weights([1.0], None)
+
+    def evaluate() -> tuple[Value, dict[str, float]]:
+        raise KeyboardInterrupt
+
+    with pytest.raises(TrainingInterrupted) as caught:
+        fit(model, evaluate, net="q", steps=5, lr=0.1, seed=None)
+    assert caught.value.history is None
