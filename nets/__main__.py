@@ -427,20 +427,21 @@ def _graph_picture(network: Network, root: autodiff.Value, out: pathlib.Path) ->
         raise _RunError(f"cannot draw the graph of {network.name}: {first_line}") from error
 
 
-def _pages(network: Network, root: autodiff.Value, out: pathlib.Path) -> list[pathlib.Path]:
-    """Pages that need neither ``dot`` nor matplotlib, written whatever else is missing.
+def _explorer_page(network: Network, root: autodiff.Value, out: pathlib.Path) -> pathlib.Path:
+    """The network's graph as an explorer page to open from disk: ``out/<net>.html``."""
+    from autodiff import viz
 
-    This is where the explorer page (issue 13: ``out / f"{network.name}.html"``, from
-    ``root``) is written once ``autodiff.viz`` has it; today there is none.
-    """
-    del network, root, out  # used by the explorer page
-    return []
+    try:
+        return viz.explore(root).save(out / f"{network.name}.html")
+    except (RuntimeError, ValueError, OSError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise _RunError(f"cannot write the explorer page of {network.name}: {first_line}") from error
 
 
 def _pictures(run: _Run, out: pathlib.Path, with_plots: bool) -> list[pathlib.Path]:
     network, history = run.network, run.history
     root = network.graph(history)
-    written = [_graph_picture(network, root, out), *_pages(network, root, out)]
+    written = [_graph_picture(network, root, out), _explorer_page(network, root, out)]
     if with_plots:
         written += network.figures(history, out)
     return written

@@ -20,9 +20,13 @@ NETS = ("neuron", "hidden", "celsius")
 
 @pytest.mark.parametrize("net", NETS)
 def test_each_tutorial_page_embeds_its_explorer(net: str) -> None:
-    """tutorials/<net>.md has one iframe of explorer/<net>.html, a committed file."""
+    """tutorials/<net>.md has one iframe of explorer/<net>.html, a committed file.
+
+    The site is built with file URLs (tutorials/<net>.html), so the page sits one folder below
+    the explorer pages.
+    """
     text = (DOCS / "tutorials" / f"{net}.md").read_text(encoding="utf-8")
-    assert re.findall(r'<iframe src="([^"]+)"', text) == [f"../../explorer/{net}.html"]
+    assert re.findall(r'<iframe src="([^"]+)"', text) == [f"../explorer/{net}.html"]
     assert (DOCS / "explorer" / f"{net}.html").is_file()
 
 

@@ -158,12 +158,13 @@ def test_negative_zero_lr_prints_as_zero(capsys: pytest.CaptureFixture[str]) -> 
 def test_without_matplotlib_the_graph_is_still_written(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Without matplotlib, --out writes the graph SVG, names the plots it left out, exits 0."""
+    """Without matplotlib, --out writes the graph SVG and the explorer page, names the plots it
+    left out, and exits 0."""
     if shutil.which("dot") is None:
         pytest.skip("Graphviz's dot is not installed")
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now fails
     assert cli.main(["hidden", "--out", str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["hidden_graph.svg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hidden.html", "hidden_graph.svg"]
     assert ET.parse(tmp_path / "hidden_graph.svg").getroot().tag.endswith("svg")
     assert capsys.readouterr().err == (
         "nets: warning: matplotlib is not installed, so these plots were not written: "
@@ -280,7 +281,7 @@ def test_json_history_has_every_step(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_out_writes_real_svg_and_png(tmp_path: pathlib.Path) -> None:
-    """--out writes each graph as parseable SVG and each plot as PNG, and says where they are."""
+    """--out writes each graph as SVG and as an explorer page, each plot as PNG, and says where."""
     pytest.importorskip("matplotlib")
     out = tmp_path / "pictures"
     result = _run("all", "--steps", "20", "--out", str(out))
@@ -302,9 +303,15 @@ def test_out_writes_real_svg_and_png(tmp_path: pathlib.Path) -> None:
         assert root.tag.endswith("svg"), name
     for name in pngs:
         assert (out / name).read_bytes()[:8] == PNG_MAGIC, name
+    pages = sorted(p.name for p in out.glob("*.html"))
+    assert pages == ["celsius.html", "hidden.html", "neuron.html"]
+    for name in pages:
+        text = (out / name).read_text(encoding="utf-8")
+        assert text.startswith("<!DOCTYPE html>"), name
+        assert "http://" not in text and "https://" not in text, name  # works from disk alone
     last_line = result.stdout.strip().splitlines()[-1]
     assert str(out.resolve()) in last_line
-    assert last_line.startswith("Pictures (8 files) are in")
+    assert last_line.startswith("Pictures (11 files) are in")
 
 
 def test_out_with_json_keeps_stdout_one_object(
@@ -317,7 +324,7 @@ def test_out_with_json_keeps_stdout_one_object(
     assert cli.main(["neuron", "--steps", "10", "--json", "--out", str(tmp_path)]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["net"] == "neuron"
-    assert captured.err.startswith("Pictures (3 files) are in")
+    assert captured.err.startswith("Pictures (4 files) are in")
 
 
 # `python -m nets`, with Ctrl-C turned on first: a test run started in the background has
