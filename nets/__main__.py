@@ -435,7 +435,9 @@ def _explorer_page(network: Network, root: autodiff.Value, out: pathlib.Path) ->
         return viz.explore(root).save(out / f"{network.name}.html")
     except (RuntimeError, ValueError, OSError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        raise _RunError(f"cannot write the explorer page of {network.name}: {first_line}") from error
+        raise _RunError(
+            f"cannot write the explorer page of {network.name}: {first_line}"
+        ) from error
 
 
 def _pictures(run: _Run, out: pathlib.Path, with_plots: bool) -> list[pathlib.Path]:
