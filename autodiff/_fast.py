@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from autodiff import mode
-from autodiff.engine import ADD, MUL, POW, SUB, Value, _is_zero, _put_back
+from autodiff.engine import ADD, MUL, POW, SUB, Value, _is_zero, _number, _put_back
 
 __all__: list[str] = []
 
@@ -112,11 +112,24 @@ def applies(create_graph: bool) -> bool:
 
 def backward(root: Value, seed: float) -> None:
     """The reference backward's effect on every grad, for float gradients with no observer."""
-    add, mul, sub, power = ADD, MUL, SUB, POW
     interior: list[Value] = []
     interior_saved: list[Any] = []
     leaves: list[Value] = []
     leaves_saved: list[Any] = []
+    with mode.deferred_signals():  # Ctrl-C waits for the end, as in the reference
+        _replay(root, seed, interior, interior_saved, leaves, leaves_saved)
+
+
+def _replay(
+    root: Value,
+    seed: float,
+    interior: list[Value],
+    interior_saved: list[Any],
+    leaves: list[Value],
+    leaves_saved: list[Any],
+) -> None:
+    """Walk, apply the chain rule, accumulate into the leaves; on any error put back every grad."""
+    add, mul, sub, power = ADD, MUL, SUB, POW
     try:
         walk(root, interior, interior_saved, leaves, leaves_saved)
         root.grad = seed
@@ -153,7 +166,7 @@ def backward(root: Value, seed: float) -> None:
                         x.grad += g * d
         for leaf, before in zip(leaves, leaves_saved, strict=False):  # saved may be one ahead
             if not _is_zero(before):
-                leaf.grad = before + leaf.grad  # leaves accumulate across calls
+                leaf.grad = _number(before) + leaf.grad  # leaves accumulate across calls
     except BaseException:
         _put_back(interior, interior_saved)
         _put_back(leaves, leaves_saved)

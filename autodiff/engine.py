@@ -556,7 +556,12 @@ def _seed(gradient: object, create_graph: bool, where: str) -> Any:
 
 
 def _is_zero(grad: Any) -> bool:
-    return grad is None or (isinstance(grad, (int, float)) and grad == 0.0)
+    return grad is None or (not isinstance(grad, Value) and grad == 0)
+
+
+def _number(grad: Any) -> Any:
+    """A grad someone set by hand to an int or a numpy number, as a float (a Value stays)."""
+    return grad if type(grad) is float or isinstance(grad, Value) else to_float(grad, "backward")
 
 
 def _put_back(nodes: list[Value], grads: list[Any]) -> None:
@@ -586,23 +591,24 @@ def backward(root: Value, gradient: Operand = 1.0, *, create_graph: bool = False
     seed = _seed(gradient, create_graph, "backward")
     order = topological_order(root)
     saved = [node.grad for node in order]
-    try:
-        with _recording_if(create_graph):
-            _chain_rule(order, seed, create_graph)
-            for node, before in zip(order, saved, strict=True):
-                if node.op is not None:
-                    if create_graph:  # an interior node keeps the number: as a Value its
-                        node.grad = _data(node.grad)  # graph would refer back to the node
-                elif not _is_zero(before):
-                    node.grad = before + node.grad  # leaves accumulate across calls
-    except BaseException:
-        _put_back(order, saved)  # a failed or interrupted call changes nothing
-        raise
+    with mode.deferred_signals():  # Ctrl-C waits for the end, so it can't cut the loop short
+        try:
+            with _recording_if(create_graph):
+                _chain_rule(order, seed, create_graph)
+                for node, before in zip(order, saved, strict=True):
+                    if node.op is not None:
+                        if create_graph:  # an interior node keeps the number: as a Value
+                            node.grad = _data(node.grad)  # its graph would refer back to it
+                    elif not _is_zero(before):
+                        node.grad = _number(before) + node.grad  # leaves accumulate
+        except BaseException:
+            _put_back(order, saved)  # a failed call changes nothing
+            raise
 
 
 def gradients(
     output: Value,
-    inputs: Iterable[Value],
+    inputs: Value | Iterable[Value],
     gradient: Operand = 1.0,
     *,
     create_graph: bool = False,
@@ -614,8 +620,8 @@ def gradients(
 
     Args:
         output: The node to differentiate.
-        inputs: The nodes to differentiate with respect to (any iterable); an input that
-            ``output`` does not depend on gets 0.0.
+        inputs: The nodes to differentiate with respect to (any iterable, or one Value); an
+            input that ``output`` does not depend on gets 0.0.
         gradient: The upstream gradient to seed with.
         create_graph: Return differentiable Values instead of floats (recorded even inside
             ``no_grad``).
@@ -631,21 +637,22 @@ def gradients(
     """
     if not isinstance(output, Value):
         raise TypeError(f"gradients: output must be a Value, got {type(output).__name__}")
-    wanted = tuple(inputs)
+    wanted = (inputs,) if isinstance(inputs, Value) else tuple(inputs)
     for x in wanted:
         if not isinstance(x, Value):
             raise TypeError(f"gradients: inputs must be Values, got {type(x).__name__}")
     seed = _seed(gradient, create_graph, "gradients")
     order = topological_order(output)
     saved = [node.grad for node in order]
-    try:
-        with _recording_if(create_graph):
-            _chain_rule(order, seed, create_graph)
-        found = {node: node.grad for node in order}
-        _put_back(order, saved)
-    except BaseException:
-        _put_back(order, saved)  # also when the interrupt came while putting back above
-        raise
+    with mode.deferred_signals():  # Ctrl-C waits for the end, so it can't cut the loop short
+        try:
+            with _recording_if(create_graph):
+                _chain_rule(order, seed, create_graph)
+            found = {node: node.grad for node in order}
+            _put_back(order, saved)
+        except BaseException:
+            _put_back(order, saved)  # also when the error came while putting back above
+            raise
     return tuple(found.get(x, 0.0) for x in wanted)
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import signal
 import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GraphObserver",
+    "deferred_signals",
     "enable_grad",
     "is_grad_enabled",
     "no_grad",
@@ -54,49 +56,37 @@ class GraphObserver(Protocol):
 
 
 class _State(threading.local):
-    """The switches of one thread; ``__init__`` runs once in every thread that reads them."""
+    """The switches of one thread; ``__init__`` runs once in every thread that reads them.
+
+    The engine reads the attributes; they are changed only through ``change``, which keeps
+    ``plain`` and the count of special threads right.
+    """
 
     def __init__(self) -> None:
-        self._recording = True
-        self._observer: GraphObserver | None = None
-        self._lenient = False
+        self.recording = True
+        self.observer: GraphObserver | None = None
+        self.lenient = False
         self.plain = True  # recording, no observer, not lenient: the common case
         self.saved: list[bool] = []  # what each active no_grad/enable_grad replaced
 
-    @property
-    def recording(self) -> bool:
-        return self._recording
+    def change(self, name: str, value: Any) -> None:
+        """Set the switch ``name`` to ``value``.
 
-    @recording.setter
-    def recording(self, on: bool) -> None:
-        self._recording = on
-        self._update()
-
-    @property
-    def observer(self) -> GraphObserver | None:
-        return self._observer
-
-    @observer.setter
-    def observer(self, observer: GraphObserver | None) -> None:
-        self._observer = observer
-        self._update()
-
-    @property
-    def lenient(self) -> bool:
-        return self._lenient
-
-    @lenient.setter
-    def lenient(self, on: bool) -> None:
-        self._lenient = on
-        self._update()
-
-    def _update(self) -> None:
+        The count of special threads goes up before a switch changes and down only after, and
+        ``plain`` turns False first: were a change ever cut short (where signals cannot be
+        held back, see ``deferred_signals``), the engine would take its slower path, which
+        reads every switch, never the fast one wrongly.
+        """
         global special_threads
-        plain = self._recording and self._observer is None and not self._lenient
-        if plain != self.plain:
-            self.plain = plain
+        if self.plain:
             with _lock:
-                special_threads += -1 if plain else 1
+                special_threads += 1
+            self.plain = False
+        setattr(self, name, value)
+        if self.recording and self.observer is None and not self.lenient:
+            self.plain = True
+            with _lock:
+                special_threads -= 1
 
 
 state = _State()
@@ -107,6 +97,43 @@ special_threads = 0
 instead of the thread's own switches: every operation asks, and a global is the cheaper read."""
 
 _lock = threading.Lock()
+
+# Asynchronous signals, whose Python handlers may raise at any instruction (Ctrl-C's
+# KeyboardInterrupt, an alarm): not the ones a fault raises in the very instruction at fault.
+_HELD: frozenset[int] = frozenset(
+    number
+    for number in (signal.valid_signals() if hasattr(signal, "pthread_sigmask") else ())
+    if getattr(number, "name", "")
+    not in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT", "SIGTRAP", "SIGSYS")
+)
+
+
+@contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold Ctrl-C and other asynchronous signals until the block ends.
+
+    A handler that raises (KeyboardInterrupt) then runs only after the block, so the block is
+    never stopped half-way: grad mode is never left half-switched, and a backward either
+    finishes or has not started when the interrupt arrives. Where the platform cannot hold
+    signals (Windows) this does nothing, and the engine's own rollback is the only guard.
+    Blocks nest: an inner one releases nothing that an outer one holds.
+
+    Example:
+        >>> with deferred_signals():
+        ...     pass
+    """
+    if not _HELD:
+        yield
+        return
+    # Release exactly what this block held: the signals not held already when it began. Until
+    # that is known (a signal can arrive at any instruction), assume all were, and release none.
+    held_before: frozenset[int] | set[int] = _HELD
+    try:
+        held_before = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # reads the mask, no change
+        signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD - held_before)
 
 
 def is_grad_enabled() -> bool:
@@ -138,11 +165,20 @@ class _GradMode:
         return _decorate(cls, function)  # used bare: ``@no_grad``
 
     def __enter__(self) -> None:
-        state.saved.append(state.recording)
-        state.recording = self._recording
+        entered = False
+        try:
+            with deferred_signals():
+                state.saved.append(state.recording)
+                state.change("recording", self._recording)
+                entered = True
+        except BaseException:
+            if entered:  # a held Ctrl-C arrived just as the switch was made: undo it first
+                self.__exit__()
+            raise
 
     def __exit__(self, *exc_info: object) -> None:
-        state.recording = state.saved.pop()
+        with deferred_signals():
+            state.change("recording", state.saved.pop())
 
     def __call__(self, function: _F) -> _F:
         if not callable(function):
@@ -249,19 +285,23 @@ def observing(observer: GraphObserver) -> Iterator[None]:
         2
     """
     saved = state.observer
-    state.observer = observer
     try:
+        with deferred_signals():
+            state.change("observer", observer)
         yield
     finally:
-        state.observer = saved
+        with deferred_signals():
+            state.change("observer", saved)
 
 
 @contextmanager
 def lenient() -> Iterator[None]:
     """Evaluate derivative rules with IEEE results at poles (``inf``) instead of errors."""
     saved = state.lenient
-    state.lenient = True
     try:
+        with deferred_signals():
+            state.change("lenient", True)
         yield
     finally:
-        state.lenient = saved
+        with deferred_signals():
+            state.change("lenient", saved)

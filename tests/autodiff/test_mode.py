@@ -6,11 +6,22 @@ The thread tests interleave deterministically with ``threading.Event``: one thre
 
 from __future__ import annotations
 
+import random
+import signal
 import threading
 
 import pytest
 
-from autodiff import Value, detect_anomaly, enable_grad, grad, gradients, is_grad_enabled, no_grad
+from autodiff import (
+    Value,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    gradients,
+    is_grad_enabled,
+    mode,
+    no_grad,
+)
 from autodiff.mode import observing
 
 TIMEOUT = 10.0  # seconds; only reached if a thread deadlocks, never in a passing run
@@ -419,3 +430,42 @@ def test_observer_sees_nodes_and_chain_rule_steps() -> None:
     # add sends 1 to the mul node; mul sends x = 3 to each of its two operands (both x).
     assert recorder.sent == [("add", 1.0), ("mul", 3.0), ("mul", 3.0)]
     assert x.grad == 6.0
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
+def test_interrupts_never_leave_grad_mode_half_switched() -> None:
+    """Real SIGALRM interrupts at 300 random moments of create_graph backwards leave grad mode
+    as it was.
+
+    Backward switches recording and lenient derivatives on for itself; after an interrupt the
+    thread records, is not lenient, has no observer, and no_grad still works.
+    """
+    rng = random.Random(3)
+    x = Value(0.7)
+    y = x
+    for _ in range(300):
+        y = (y * 1.01).tanh() + x
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    interrupted = 0
+    try:
+        for trial in range(300):
+            try:
+                signal.setitimer(signal.ITIMER_REAL, rng.uniform(1e-6, 3e-3))
+                y.backward(create_graph=True)
+                signal.setitimer(signal.ITIMER_REAL, 0.0)
+            except KeyboardInterrupt:
+                interrupted += 1
+            x.grad = None
+            assert is_grad_enabled(), trial
+            assert (mode.state.lenient, mode.state.observer, mode.state.saved) == (False, None, [])
+            with no_grad():
+                assert (x * 2).op is None, trial
+            assert (x * 2).op is not None, trial
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, previous)
+    assert interrupted > 0
