@@ -434,8 +434,7 @@ def test_observer_sees_nodes_and_chain_rule_steps() -> None:
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
 def test_interrupts_never_leave_grad_mode_half_switched() -> None:
-    """Real SIGALRM interrupts at 300 random moments of create_graph backwards leave grad mode
-    as it was.
+    """Real SIGALRM interrupts at 300 random moments of create_graph backwards leave mode as is.
 
     Backward switches recording and lenient derivatives on for itself; after an interrupt the
     thread records, is not lenient, has no observer, and no_grad still works.
