@@ -28,6 +28,7 @@ from autodiff.mode import enable_grad, is_grad_enabled, no_grad
 from autodiff.functional import grad, hessian, value_and_grad
 from autodiff.ops import OPS, Op
 from autodiff.optim import SGD
+from autodiff.tape import Tape
 from autodiff.viz import DotNotFoundError, backward_steps, draw, render, to_text
 
 __version__ = "0.1.0"
@@ -35,6 +36,7 @@ __version__ = "0.1.0"
 __all__ = [
     "OPS",
     "SGD",
+    "Tape",
     "ChainRuleStep",
     "CustomOp",
     "DotNotFoundError",
