@@ -54,6 +54,7 @@ Example:
 from __future__ import annotations
 
 import contextvars
+import gc
 import hashlib
 import math
 import re
@@ -247,17 +248,21 @@ def _literal(x: float) -> str:
 _LIVE, _INPUT = "live", "input"
 
 
-@dataclass(frozen=True)
 class _Node:
     """One recorded node: a leaf (live or input) or an operation on earlier nodes and numbers.
 
     ``operands`` holds, per operand, ``("n", position)`` for a Value or ``("l", number)``.
     """
 
-    op: Op | None
-    operands: tuple[tuple[str, Any], ...]
-    leaf: str = ""  # _LIVE or _INPUT for a leaf
-    slot: int = 0  # a leaf's index among the live leaves or the inputs
+    __slots__ = ("leaf", "op", "operands", "slot")
+
+    def __init__(
+        self, op: Op | None, operands: tuple[tuple[str, Any], ...], leaf: str = "", slot: int = 0
+    ) -> None:
+        self.op = op
+        self.operands = operands
+        self.leaf = leaf  # _LIVE or _INPUT for a leaf
+        self.slot = slot  # a leaf's index among the live leaves or the inputs
 
     def shape(self) -> tuple[Any, ...]:
         """What the fingerprint records: the op, the wiring and the numbers, not the data."""
@@ -276,33 +281,43 @@ def _describe(node: Value, position: int) -> str:
     return f"node #{position} ({name}{label})"
 
 
-def _record(
-    loss: Value, inputs: Sequence[Value]
-) -> tuple[list[Value], list[_Node], list[Value], tuple[Any, ...]]:
-    """The graph's nodes in topological order, their records, the live leaves and the shape."""
+def _record(loss: Value, inputs: Sequence[Value]) -> tuple[list[Value], list[_Node], list[Value]]:
+    """The graph's nodes in topological order, their records and the live leaves."""
     order = topological_order(loss)
     position = {node: i for i, node in enumerate(order)}
     input_slot = {x: k for k, x in enumerate(inputs)}
     live: list[Value] = []
     records: list[_Node] = []
+    append = records.append
     for node in order:
-        if node.op is None:
+        op = node.op
+        if op is None:
             if node in input_slot:
-                records.append(_Node(None, (), _INPUT, input_slot[node]))
+                append(_Node(None, (), _INPUT, input_slot[node]))
             else:
-                records.append(_Node(None, (), _LIVE, len(live)))
+                append(_Node(None, (), _LIVE, len(live)))
                 live.append(node)
             continue
         operands = tuple(
-            ("n", position[x]) if isinstance(x, Value) else ("l", float(x)) for x in node.operands
+            [("l", x) if type(x) is float else ("n", position[x]) for x in node.operands]
         )
-        records.append(_Node(node.op, operands))
-    shape = tuple(record.shape() for record in records)
-    return order, records, live, shape
+        append(_Node(op, operands))
+    return order, records, live
 
 
-def _fingerprint(shape: tuple[Any, ...]) -> str:
-    return hashlib.blake2b(repr(shape).encode(), digest_size=16).hexdigest()
+def _first_difference(old: Sequence[_Node], new: Sequence[_Node]) -> int | None:
+    """The first position where two recordings differ in shape, or None if they do not."""
+    for i, (a, b) in enumerate(zip(old, new)):
+        if a.op is not b.op or a.leaf != b.leaf or a.shape() != b.shape():
+            return i
+    return None if len(old) == len(new) else min(len(old), len(new))
+
+
+def _fingerprint(records: Sequence[_Node]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for record in records:
+        digest.update(repr(record.shape()).encode())
+    return digest.hexdigest()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -359,7 +374,9 @@ class _Bad(Exception):
 class _PythonReplay:
     """Generated Python for forward and backward, bitwise equal to the engine."""
 
-    def __init__(self, records: Sequence[_Node], transparent: Sequence[bool]) -> None:
+    def __init__(
+        self, records: Sequence[_Node], transparent: Sequence[bool], watched: Sequence[int]
+    ) -> None:
         self.records = records
         n = len(records)
         self.live_positions = [i for i, r in enumerate(records) if r.op is None and r.leaf == _LIVE]
@@ -367,6 +384,8 @@ class _PythonReplay:
         self.namespace = names
         # What backward needs from forward, per node: its own value, its operands' values.
         needs_value = [False] * n
+        for i in watched:
+            needs_value[i] = True
         plans: list[tuple[Template | None, list[str]]] = []
         for i, record in enumerate(records):
             if record.op is None:
@@ -548,6 +567,11 @@ class _PythonReplay:
         chunk, index = self.exports[len(self.records) - 1]
         return saved[chunk][index], saved
 
+    def value(self, saved: Any, i: int) -> float:
+        chunk, index = self.exports[i]
+        number: float = saved[chunk][index]
+        return number
+
     def backward(self, saved: Any, seed: float) -> list[float]:
         grads: list[tuple[float, ...]] = []
         for function in self.backward_chunks:
@@ -577,7 +601,9 @@ class _Group:
 class _NumpyReplay:
     """Generated numpy for forward and backward over groups of same-shaped nodes."""
 
-    def __init__(self, records: Sequence[_Node], transparent: Sequence[bool]) -> None:
+    def __init__(
+        self, records: Sequence[_Node], transparent: Sequence[bool], watched: Sequence[int]
+    ) -> None:
         import numpy as np
 
         self.np = np
@@ -588,6 +614,8 @@ class _NumpyReplay:
             for kind, x in record.operands:
                 if kind == "n":
                     consumers[x] += 1
+        for i in watched:
+            consumers[i] += 1  # a watched sum is read: it is never absorbed into a longer one
         # 1. Chains of additions become one sum each: an add used once, by an add, is absorbed
         #    into it. Terms are kept in the engine's order of evaluation, with the node that
         #    added each term (its position orders the term's gradient as the engine does).
@@ -699,7 +727,7 @@ class _NumpyReplay:
         self.need_live = False  # whether the live leaves' numbers must be copied into V
         self.need_inputs = False
         self._group_of = {i: group for group in groups for i in group.members}
-        self.scalars_in_v: set[int] = set()
+        self.scalars_in_v: set[int] = {i for i in watched if self._is_scalar(i)}
         # Backward first: it says which single-lane results forward must also store in V.
         self._in_backward = True
         self.backward_function = self._generate_backward()
@@ -1030,6 +1058,13 @@ class _NumpyReplay:
             return math.nan, None, True  # a row raised: the reference path says where
         return float(value), (live, given), bad
 
+    def value(self, saved: Any, i: int) -> float:
+        record = self.records[i]
+        if record.op is None:
+            live, given = saved
+            return float(live[record.slot] if record.leaf == _LIVE else given[record.slot])
+        return float(self.V[self.where[i]])
+
     def backward(self, saved: Any, seed: float) -> list[float]:
         live, given = saved
         grads: list[float] = self.quiet(self.backward_function, self.V, self.G, live, given, seed)
@@ -1135,13 +1170,14 @@ class Tape:
             receives the gradient.
         backend: ``"python"`` (bitwise equal to eager), ``"numpy"`` (groups of same-shaped
             nodes as arrays; within about 1e-15) or ``"auto"``.
+        watch: Nodes of the graph whose numbers ``watched()`` returns after each ``forward``
+            (a model's outputs, say, to count correct answers).
 
     Attributes:
         loss: The recorded output node.
         inputs: The input leaves, in order.
         parameters: The live leaves, in topological order.
         backend: The backend in use (never ``"auto"``).
-        fingerprint: A hash of the graph's shape (ops, wiring, numbers in operations).
         reference_replays: How many forward replays fell back to the reference path (the
             engine's own rules, node by node): a NaN or infinity appeared, or a node may be
             outside its domain. Those replays are exact but slow.
@@ -1165,7 +1201,12 @@ class Tape:
     """
 
     def __init__(
-        self, loss: Value, inputs: Iterable[Value] = (), backend: Backend = "auto"
+        self,
+        loss: Value,
+        inputs: Iterable[Value] = (),
+        backend: Backend = "auto",
+        *,
+        watch: Iterable[Value] = (),
     ) -> None:
         if not isinstance(loss, Value):
             raise TypeError(f"Tape: loss must be a Value, got {type(loss).__name__}")
@@ -1186,10 +1227,24 @@ class Tape:
             )
         self.loss = loss
         self.inputs: tuple[Value, ...] = given
+        self.watch: tuple[Value, ...] = tuple(watch)
         self._labels = {x.label: k for k, x in enumerate(given) if x.label}
-        self._order, self._records, live, self._shape = _record(loss, given)
+        collecting = gc.isenabled()
+        gc.disable()  # just an optimisation: the recording makes many small objects at once
+        try:
+            self._build(loss, given, backend)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _build(self, loss: Value, given: tuple[Value, ...], backend: Backend) -> None:
+        self._order, self._records, live = _record(loss, given)
         self.parameters: tuple[Value, ...] = tuple(live)
-        self.fingerprint = _fingerprint(self._shape)
+        position = {node: i for i, node in enumerate(self._order)}
+        for node in self.watch:
+            if node not in position:
+                raise ValueError(f"Tape: watched {_name(node)} is not in the graph under loss")
+        self._watched = [position[node] for node in self.watch]
         self._given = [x.data for x in given]
         self._function: Callable[..., Value] | None = None
         self._arguments: tuple[Any, ...] = ()
@@ -1201,7 +1256,7 @@ class Tape:
         self._replay: _PythonReplay | _NumpyReplay
         if backend in ("numpy", "auto") and loss.op is not None:
             try:
-                replay = _NumpyReplay(self._records, transparent)
+                replay = _NumpyReplay(self._records, transparent, self._watched)
             except ImportError:
                 if backend == "numpy":
                     raise
@@ -1210,7 +1265,8 @@ class Tape:
                 if backend == "numpy" or interior >= _MIN_LANES * max(1, replay.group_count):
                     self._replay, self.backend = replay, "numpy"
                     return
-        self._replay, self.backend = _PythonReplay(self._records, transparent), "python"
+        self._replay = _PythonReplay(self._records, transparent, self._watched)
+        self.backend = "python"
 
     @classmethod
     def trace(
@@ -1288,6 +1344,22 @@ class Tape:
             <BLANKLINE>
         """
         return "\n".join(self._replay.source_lines)
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the graph's shape: its ops, its wiring and the numbers in its operations.
+
+        Two tapes of graphs of the same shape have the same fingerprint, whatever the data.
+
+        Example:
+            >>> from autodiff import Value
+            >>> a, b = Value(1.0), Value(2.0)
+            >>> Tape(a * 2.0 + a).fingerprint == Tape(b * 2.0 + b).fingerprint
+            True
+            >>> Tape(a * 3.0 + a).fingerprint == Tape(b * 2.0 + b).fingerprint
+            False
+        """
+        return _fingerprint(self._records)
 
     # -- forward and backward ---------------------------------------------------------------
 
@@ -1367,6 +1439,25 @@ class Tape:
             return values[-1], values, True
         self._last = ("compiled", saved)
         return value, saved, False
+
+    def watched(self) -> list[float]:
+        """The numbers of the ``watch`` nodes in the last ``forward`` (the recorded ones before).
+
+        Example:
+            >>> from autodiff import Value
+            >>> w = Value(2.0)
+            >>> score = w * 3.0
+            >>> tape = Tape(score * score, watch=[score])
+            >>> w.data = 1.0
+            >>> tape.forward(), tape.watched()
+            (9.0, [3.0])
+        """
+        if self._last is None:
+            return [node.data for node in self.watch]
+        how, saved = self._last
+        if how == "reference":
+            return [saved[i] for i in self._watched]
+        return [self._replay.value(saved, i) for i in self._watched]
 
     def _run_backward(self, seed: float) -> list[float]:
         if self._last is None:
@@ -1486,18 +1577,22 @@ class Tape:
         saved_data = [x.data for x in self.inputs]
         try:
             for x, number in zip(self.inputs, self._given):
-                x.data = number
-            fresh = self._function(*self._arguments)
+                x.data = number  # the function sees the replay's inputs, eager computes with them
+            self._compare_with(self._function(*self._arguments))
         finally:
             for x, number in zip(self.inputs, saved_data):
                 x.data = number
+
+    def _compare_with(self, fresh: Value) -> None:
         if not isinstance(fresh, Value):
             raise TypeError(f"tape.verify: the function returned {type(fresh).__name__}")
-        order, _, fresh_live, shape = _record(fresh, self.inputs)
-        if shape != self._shape:
-            raise RuntimeError(f"tape.verify: the graph changed shape {_first_change(self, shape, order)}")
-        # The eager engine on the fresh graph, touching no grad.
-        fresh_grads = gradients(fresh, order)
+        order, records, _ = _record(fresh, self.inputs)
+        changed = _first_difference(self._records, records)
+        if changed is not None:
+            raise RuntimeError(
+                f"tape.verify: the graph changed shape {_change(self._records, records, changed)}"
+            )
+        fresh_grads = gradients(fresh, order)  # the eager engine on the fresh graph: no grad set
         live = [leaf.data for leaf in self.parameters]
         value, _, _ = self._run_forward(live, self._given)
         tape_grads = self._run_backward(1.0)
@@ -1508,30 +1603,30 @@ class Tape:
                 return repr(a) != repr(b)
             if math.isnan(a) or math.isnan(b):
                 return math.isnan(a) != math.isnan(b)
-            return abs(a - b) > 1e-12 * max(abs(a), abs(b)) and a != b
+            return a != b and abs(a - b) > 1e-12 * max(abs(a), abs(b))
 
         mismatch: str | None = None
         if differs(value, fresh.data):
             mismatch = f"the output is {value!r} replayed, {fresh.data!r} eager"
         else:
-            live_positions = [i for i, r in enumerate(self._records) if r.op is None and r.leaf == _LIVE]
-            for leaf, i, g in zip(self.parameters, live_positions, tape_grads):
+            positions = [i for i, r in enumerate(self._records) if r.op is None and r.leaf == _LIVE]
+            for i, g in zip(positions, tape_grads):
                 if differs(g, float(fresh_grads[i])):
                     mismatch = (
-                        f"the gradient of {_describe(leaf, i)} is {g!r} replayed, "
+                        f"the gradient of {_describe(self._order[i], i)} is {g!r} replayed, "
                         f"{float(fresh_grads[i])!r} eager"
                     )
                     break
         if mismatch is None:
             return
-        # Find the first node whose number differs (data in topological order, then grads).
+        # Name the first node whose number differs, in topological order.
         values = _reference_forward(self._records, self._order, live, self._given)
         for i, node in enumerate(order):
             if differs(values[i], node.data):
                 raise RuntimeError(
                     f"tape.verify: {mismatch}; first difference at {_describe(node, i)}: "
                     f"{values[i]!r} replayed, {node.data!r} eager (a leaf made afresh by the "
-                    "function, with new data?)"
+                    "function, with other data?)"
                 )
         raise RuntimeError(f"tape.verify: {mismatch}")
 
@@ -1540,16 +1635,13 @@ def _name(x: Value) -> str:
     return repr(x.label) if x.label else "a Value"
 
 
-def _first_change(tape: Tape, shape: tuple[Any, ...], order: Sequence[Value]) -> str:
-    recorded = tape._shape
-    for i, (old, new) in enumerate(zip(recorded, shape)):
-        if old != new:
-            if old[0] != new[0]:
-                what = f"recorded {old[0]}, now {new[0]} (an if on .data took another branch?)"
-            else:
-                what = (
-                    f"{old[0]} recorded with operands {old[1:]}, now {new[1:]} (a number "
-                    "computed from .data, or other wiring?)"
-                )
-            return f"at node #{i}: {what}"
-    return f"in size: {len(recorded)} nodes recorded, {len(shape)} now"
+def _change(old: Sequence[_Node], new: Sequence[_Node], i: int) -> str:
+    if i >= len(old) or i >= len(new):
+        return f"in size: {len(old)} nodes recorded, {len(new)} now"
+    before, after = old[i].shape(), new[i].shape()
+    if before[0] != after[0]:
+        return f"at node #{i}: recorded {before[0]}, now {after[0]} (an if on .data took another branch?)"
+    return (
+        f"at node #{i}: {before[0]} recorded with operands {before[1:]}, now {after[1:]} "
+        "(a number computed from .data, or other wiring?)"
+    )
