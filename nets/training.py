@@ -1,7 +1,8 @@
 """The training loop the three tutorials share, and the ``History`` it returns.
 
 This module owns the loop (evaluate the loss, backward, one ``autodiff.optim.SGD`` step) and what
-is recorded along the way. It does not know any particular network: each tutorial module
+is recorded along the way: ``fit`` builds the graph afresh at every step, ``fit_replayed``
+records it once and replays it (``autodiff.Tape``), with the same numbers, many times faster. It does not know any particular network: each tutorial module
 (``nets.neuron``, ``nets.hidden``, ``nets.celsius``) builds its model and loss and calls ``fit``.
 
 Example:
@@ -22,17 +23,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autodiff import Value, no_grad
+from autodiff import Tape, Value, no_grad
 from autodiff.optim import SGD
+from autodiff.tape import Backend
 from nets.module import Module
 
-__all__ = ["Callback", "Evaluate", "History", "check_steps", "fit"]
+__all__ = ["Build", "Callback", "Evaluate", "History", "check_steps", "fit", "fit_replayed"]
 
 Callback = Callable[[int, float], None]
 """Called after each update with the step number (1 .. steps) and the loss before that update."""
 
 Evaluate = Callable[[], tuple[Value, dict[str, float]]]
 """Builds the loss at the current parameters; returns it and named outputs worth recording."""
+
+Build = Callable[[], tuple[Value, dict[str, Value]]]
+"""Builds the loss graph; returns it and named output nodes worth recording (for ``fit_replayed``)."""
 
 
 @dataclass
@@ -196,4 +201,74 @@ def fit(
     with no_grad():
         loss, outputs = evaluate()
     record(loss, outputs, steps)
+    return history
+
+
+def fit_replayed(
+    model: Module,
+    build: Build,
+    *,
+    net: str,
+    steps: int,
+    lr: float,
+    seed: int | None,
+    callback: Callback | None = None,
+    backend: Backend = "auto",
+) -> History:
+    """``fit``, replaying one recorded graph (``autodiff.Tape``) instead of building it anew.
+
+    ``build`` is called once; its graph is recorded with the model's parameters live, and each
+    step replays it with their current numbers. The history is the one ``fit`` gives for the
+    same model and loss (bit for bit with the python backend), as long as the graph does not
+    depend on the numbers (no ``if`` on ``.data``; see ``autodiff.tape``).
+
+    Args:
+        model: The module whose parameters are trained.
+        build: Builds the loss at the current parameters, and named output nodes to record.
+        net: Name recorded in the history.
+        steps: Number of updates (>= 0).
+        lr: Learning rate (>= 0).
+        seed: Seed recorded in the history.
+        callback: Called after each update as ``callback(step, loss)``.
+        backend: The tape's backend.
+
+    Raises:
+        ValueError: ``steps`` or ``lr`` is negative, or a loss is not finite.
+
+    Example:
+        >>> from nets.module import Neuron
+        >>> n = Neuron.from_weights([1.0], bias=None)
+        >>> def build():
+        ...     out = n([1.0])
+        ...     return out**2, {"out": out}
+        >>> h = fit_replayed(n, build, net="n", steps=1, lr=0.25, seed=None)
+        >>> h.losses, h.params["w1"], h.outputs["out"]
+        ([1.0, 0.25], [1.0, 0.5], [1.0, 0.5])
+    """
+    check_steps(steps, "fit_replayed")
+    optimizer = SGD(model.parameters(), lr=lr)
+    named = model.named_parameters()
+    history = History(net, steps, float(lr), seed, params={name: [] for name, _ in named})
+    loss, outputs = build()
+    names = list(outputs)
+    tape = Tape(loss, backend=backend, watch=[outputs[name] for name in names])
+
+    def record(value: float, step: int) -> None:
+        if not math.isfinite(value):
+            raise ValueError(f"{net}: loss became {value} at step {step}; is lr {lr} too large?")
+        history.losses.append(value)
+        for name, param in named:
+            history.params[name].append(param.data)
+        for name, number in zip(names, tape.watched()):
+            history.outputs.setdefault(name, []).append(number)
+
+    for step in range(steps):
+        value = tape.forward()
+        record(value, step)
+        optimizer.zero_grad()
+        tape.backward()
+        optimizer.step()
+        if callback is not None:
+            callback(step + 1, value)
+    record(tape.forward(), steps)
     return history
