@@ -57,13 +57,14 @@ import contextvars
 import gc
 import hashlib
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Union
 
 from autodiff.engine import Value, gradients, to_float, topological_order
-from autodiff.mode import enable_grad, is_grad_enabled
+from autodiff.mode import enable_grad
 from autodiff.ops import OPS, Op, power
 
 __all__ = ["TEMPLATES", "Backend", "Tape", "Template"]
@@ -361,6 +362,9 @@ def _reference_backward(
 
 
 _VARIABLE: Final = re.compile(r"\bv(\d+)\b")
+_ASSIGNED_VIEW: Final = re.compile(r"^(\s*_[VG]\d+_\d+r?) =", re.MULTILINE)
+_SCALAR_TOKEN: Final = re.compile(r"__s(\d+)__")
+_SLICE: Final = re.compile(r"\b([VG])\[(\d+):(\d+)(:-1)?\]")
 
 
 class _Bad(Exception):
@@ -560,12 +564,12 @@ class _PythonReplay:
 
     # -- running ---------------------------------------------------------------------------
 
-    def forward(self, live: Sequence[float], given: Sequence[float]) -> tuple[float, Any]:
+    def forward(self, live: Sequence[float], given: Sequence[float]) -> tuple[float, Any, bool]:
         saved: list[tuple[float, ...]] = []
         for function, _ in self.forward_chunks:
             saved.append(function(live, given, saved))
         chunk, index = self.exports[len(self.records) - 1]
-        return saved[chunk][index], saved
+        return saved[chunk][index], saved, False
 
     def value(self, saved: Any, i: int) -> float:
         chunk, index = self.exports[i]
@@ -722,6 +726,7 @@ class _NumpyReplay:
         self.input_count = input_count
         self.transparent = transparent
         self.constants: dict[str, Any] = {}
+        self.strided: dict[str, tuple[str, int, tuple[int, int], tuple[int, int]]] = {}
         self.names = {**_numpy_names(), **{f"_py{k}": v for k, v in _python_names().items()}}
         self.source_lines: list[str] = []
         self.need_live = False  # whether the live leaves' numbers must be copied into V
@@ -730,14 +735,23 @@ class _NumpyReplay:
         self.scalars_in_v: set[int] = {i for i in watched if self._is_scalar(i)}
         # Backward first: it says which single-lane results forward must also store in V.
         self._in_backward = True
-        self.backward_function = self._generate_backward()
-        backward_lines, self.source_lines = self.source_lines, []
+        backward_body = self._generate_backward()
         self._in_backward = False
-        self.forward_function = self._generate_forward()
-        self.source_lines.extend(backward_lines)
         self.quiet = _quiet_context(np)
         self.V = np.zeros(self.size)
         self.V[literal_start : literal_start + len(literal_values)] = literal_values
+        self.G = np.zeros(self.g_size)
+        self.G[1] = -0.0
+
+        def resolve(match: re.Match[str]) -> str:
+            i = int(match.group(1))
+            self.scalars_in_v.add(i)
+            return f"V[{self.where[i]}]"
+
+        backward_body = [_SCALAR_TOKEN.sub(resolve, line) for line in backward_body]
+        forward_body = self._generate_forward()
+        self.forward_function = self._compile("forward", "V, P, I", forward_body)
+        self.backward_function = self._compile("backward", "V, G, P, I, seed", backward_body)
 
     @property
     def group_count(self) -> int:
@@ -757,9 +771,23 @@ class _NumpyReplay:
             return f"{array}[{first}]"
         if all(j == first + k for k, j in enumerate(indices)):
             return f"{array}[{first}:{first + len(indices)}]"
-        if first > 0 and all(j == first - k for k, j in enumerate(indices)):
+        if first >= len(indices) and all(j == first - k for k, j in enumerate(indices)):
             return f"{array}[{first}:{first - len(indices)}:-1]"
         return f"{array}[{self._constant(self.np.asarray(indices, dtype=self.np.intp))}]"
+
+    def _matrix(self, matrix: Any, array: str) -> str:
+        """An expression for ``array[matrix]``: a strided view when the indices are regular
+        (each row and each column an arithmetic progression), else a gather."""
+        rows, columns = matrix.shape
+        step_row = int(matrix[1, 0] - matrix[0, 0]) if rows > 1 else 0
+        step_column = int(matrix[0, 1] - matrix[0, 0]) if columns > 1 else 0
+        start = int(matrix[0, 0])
+        regular = self.np.arange(rows)[:, None] * step_row + self.np.arange(columns) * step_column
+        if (matrix == start + regular).all():
+            name = f"_S{len(self.strided)}"
+            self.strided[name] = (array, start, (rows, columns), (step_row, step_column))
+            return name
+        return f"{array}[{self._constant(matrix)}]"
 
     def _is_scalar(self, i: int) -> bool:
         record = self.records[i]
@@ -774,9 +802,9 @@ class _NumpyReplay:
         if record.op is None:
             return f"P[{record.slot}]" if record.leaf == _LIVE else f"I[{record.slot}]"
         if self._is_scalar(i):
-            if not self._in_backward:
-                return f"s{i}"
-            self.scalars_in_v.add(i)  # backward reads forward's single-lane results from V
+            # Backward reads forward's single-lane results from V; the token is resolved (and
+            # the result stored by forward) only where a derivative really uses it.
+            return f"__s{i}__" if self._in_backward else f"s{i}"
         return f"V[{self.where[i]}]"
 
     def _v_index(self, operand: tuple[str, Any]) -> int:
@@ -808,7 +836,7 @@ class _NumpyReplay:
 
     # -- forward ---------------------------------------------------------------------------
 
-    def _generate_forward(self) -> Callable[..., Any]:
+    def _generate_forward(self) -> list[str]:
         records = self.records
         body: list[Any] = ["bad = False"]
         for group in self.groups:
@@ -836,7 +864,7 @@ class _NumpyReplay:
                     if scalar:
                         body.append(f"{out} = {_scalar_text(template.forward).format(*args)}")
                     elif ufunc is not None:
-                        body.append(f"{ufunc.format(*args)}, out={out})")
+                        body.append(f"{ufunc.format(*args)}, {out})")
                     else:
                         text = template.numpy_forward or template.forward
                         body.append(f"{out} = {text.format(*args)}")
@@ -860,7 +888,7 @@ class _NumpyReplay:
                     lines.append(f"V[{self.where[line[1]]}] = s{line[1]}")
             else:
                 lines.append(line)
-        return self._compile("forward", "V, P, I", lines)
+        return lines
 
     def _sum_forward(self, group: _Group, out: str) -> list[str]:
         """A sum of k terms per lane, added left to right exactly as the engine does."""
@@ -879,21 +907,22 @@ class _NumpyReplay:
         if count == 2:
             a = self._lanes([row[0] for row in rows])
             b = self._lanes([row[1] for row in rows])
-            return [f"{out} = {a} + {b}" if lanes == 1 else f"_add({a}, {b}, out={out})"]
+            return [f"{out} = {a} + {b}" if lanes == 1 else f"_add({a}, {b}, {out})"]
         columns = [[self._v_index(row[t]) for row in rows] for t in range(count)]
         flat = [j for column in columns for j in column]
         if lanes == 1:
-            stacked = self._source(flat, "V")
-        elif all(j == flat[0] + k for k, j in enumerate(flat)):
+            total = f"_accumulate({self._source(flat, 'V')})[-1]"
+            return [f"{out} = {'0.0 + ' if zero_start else ''}{total}"]
+        if all(j == flat[0] + k for k, j in enumerate(flat)):
             stacked = f"V[{flat[0]}:{flat[0] + len(flat)}].reshape({count}, {lanes})"
         else:
-            stacked = f"V[{self._constant(self.np.asarray(columns, dtype=self.np.intp))}]"
+            stacked = self._matrix(self.np.asarray(columns, dtype=self.np.intp), "V")
         total = f"_accumulate({stacked}, axis=0)[-1]"
         return [f"{out} = {'0.0 + ' if zero_start else ''}{total}"]
 
     # -- backward --------------------------------------------------------------------------
 
-    def _generate_backward(self) -> Callable[..., Any]:
+    def _generate_backward(self) -> list[str]:
         """Gradients in the engine's order of accumulation: each node's incoming contributions
         are added in reverse topological order of the nodes that send them, from 0.0."""
         np = self.np
@@ -937,7 +966,7 @@ class _NumpyReplay:
             for lane, edges in enumerate(lists):
                 for row, contribution in enumerate(edges):
                     matrix[row, lane] = in_g(contribution)
-            return f"0.0 + _accumulate(G[{self._constant(matrix)}], axis=0)[-1]"
+            return f"0.0 + _accumulate({self._matrix(matrix, 'G')}, axis=0)[-1]"
 
         for group in reversed(self.groups):
             members = group.members
@@ -988,10 +1017,18 @@ class _NumpyReplay:
             args = [
                 self._lanes([records[i].operands[slot] for i in members]) for slot in range(arity)
             ]
-            out = self._value(members[0]) if lanes == 1 else self._source(
-                [group.start + k for k in range(lanes)], "V"
-            )
             template = _template(group.op, group.exponent)
+            node_slots = [slot for slot, (kind, _) in enumerate(first.operands) if kind == "n"]
+            if template is not None and not any(
+                "{out}" in (template.numpy_partials or template.partials)[slot]
+                or "{out}" in template.partials[slot]
+                for slot in node_slots
+            ):
+                out = "_unused"  # no derivative here needs the node's own number
+            elif lanes == 1:
+                out = self._value(members[0])
+            else:
+                out = self._source([group.start + k for k in range(lanes)], "V")
             if template is None:  # a custom row: its own partials
                 if lanes == 1:
                     name = self._constant(group.op.partials)
@@ -1018,18 +1055,20 @@ class _NumpyReplay:
                     send(first.operands[slot][1], i, slot, [name, None])
                     continue
                 start = allocate(lanes)
-                body.append(f"_multiply({g}, {parts[slot]}, out=G[{start}:{start + lanes}])")
+                body.append(f"_multiply({g}, {parts[slot]}, G[{start}:{start + lanes}])")
                 for lane, i in enumerate(members):
                     receiver = records[i].operands[slot][1]
                     send(receiver, i, slot, [f"G[{start + lane}]", start + lane])
         live = [i for i, r in enumerate(records) if r.op is None and r.leaf == _LIVE]
-        if len(live) <= 4:
-            body.append(f"return [{', '.join(scalar_sum(i) for i in live)}]")
+        if not live:
+            body.append("return []")
         else:
-            body.append(f"return ({matrix_sum(live)}).tolist()")
-        self.G = np.zeros(self.g_size)
-        self.G[1] = -0.0
-        return self._compile("backward", "V, G, P, I, seed", body)
+            total = matrix_sum(live)  # one array operation when the contributions lie regularly
+            if len(live) <= 4 and "_S" not in total:
+                body.append(f"return [{', '.join(scalar_sum(i) for i in live)}]")
+            else:
+                body.append(f"return ({total}).tolist()")
+        return body
 
     def _lanewise_partials(self, op: Op, arity: int) -> Callable[..., Any]:
         np = self.np
@@ -1044,8 +1083,29 @@ class _NumpyReplay:
     def _compile(self, name: str, arguments: str, body: list[str]) -> Callable[..., Any]:
         lines = [f"def {name}({arguments}):", *[f"    {line}" for line in body]]
         self.source_lines.extend([*lines, ""])
-        namespace = {**self.names, **self.constants}
-        exec(compile("\n".join(lines), f"<tape {name}>", "exec"), namespace)
+        # Just an optimisation: every slice of V and G is made once, here, not at each call
+        # (V and G live as long as the tape, so the views stay valid).
+        views: dict[str, Any] = {}
+
+        def view(match: re.Match[str]) -> str:
+            array, start, stop, step = match.group(1, 2, 3, 4)
+            name = f"_{array}{start}_{stop}{'r' if step else ''}"
+            if name not in views:
+                base = self.V if array == "V" else self.G
+                views[name] = base[int(start) : int(stop) : -1 if step else 1]
+            return name
+
+        source = _SLICE.sub(view, "\n".join(lines))
+        # An assignment to a slice writes into the array: ``_V2_4[...] = P``, not ``_V2_4 = P``.
+        source = _ASSIGNED_VIEW.sub(r"\1[...] =", source)
+        for view_name, (array, start, shape, steps) in self.strided.items():
+            base = self.V if array == "V" else self.G
+            size = base.itemsize
+            views[view_name] = self.np.lib.stride_tricks.as_strided(
+                base[start:], shape, (steps[0] * size, steps[1] * size), writeable=False
+            )
+        namespace = {**self.names, **self.constants, **views}
+        exec(compile(source, f"<tape {name}>", "exec"), namespace)
         function: Callable[..., Any] = namespace[name]
         return function
 
@@ -1139,6 +1199,7 @@ def _transparent(records: Sequence[_Node]) -> list[bool]:
 
 
 _PROBE: Final = Value(math.nan)
+_DATA: Final = operator.attrgetter("data")
 
 
 def _refuse_observers(where: str) -> None:
@@ -1148,9 +1209,7 @@ def _refuse_observers(where: str) -> None:
     the way any user could: it makes one node whose data is NaN, which anomaly mode refuses.
     """
     try:
-        if is_grad_enabled():
-            _PROBE * 1.0
-        else:
+        if (_PROBE * 1.0).op is None:  # inside no_grad nothing is made, nor checked: ask again
             with enable_grad():
                 _PROBE * 1.0
     except FloatingPointError:
@@ -1407,11 +1466,14 @@ class Tape:
             >>> tape.forward([3.0]), tape.forward({"x": 4.0})
             (10.0, 17.0)
         """
-        _refuse_observers("tape.forward")
-        given = self._values_for(values)
-        live = [leaf.data for leaf in self.parameters]
-        self._given = given
-        value, saved, bad = self._run_forward(live, given)
+        try:  # anomaly mode refuses a NaN node (see _refuse_observers); in line, as it is hot
+            if (_PROBE * 1.0).op is None:
+                _refuse_observers("tape.forward")
+        except FloatingPointError:
+            _refuse_observers("tape.forward")
+        if values is not None or self.inputs:
+            self._given = self._values_for(values)
+        value = self._run_forward(list(map(_DATA, self.parameters)), self._given)[0]
         if self._check_every is not None:
             self._calls += 1
             if self._calls % self._check_every == 0:
@@ -1421,16 +1483,11 @@ class Tape:
     def _run_forward(
         self, live: list[float], given: list[float]
     ) -> tuple[float, Any, bool]:
-        replay = self._replay
         try:
-            if isinstance(replay, _NumpyReplay):
-                value, saved, bad = replay.forward(live, given)
-            else:
-                value, saved = replay.forward(live, given)
-                bad = False
+            value, saved, bad = self._replay.forward(live, given)
         except (_Bad, ArithmeticError, ValueError):
             value, saved, bad = math.nan, None, True
-        if bad or not math.isfinite(value):
+        if bad or value - value != 0.0:  # not finite (inf - inf and nan - nan are nan)
             # Maybe outside a domain: the reference replay raises the engine's error, or finds
             # none and gives the numbers (eager makes inf and nan without error, too).
             values = _reference_forward(self._records, self._order, live, given)
@@ -1498,16 +1555,21 @@ class Tape:
                 "tape.backward: create_graph=True is not replayed: the tape computes floats, "
                 "not a graph; call loss.backward(create_graph=True) on an eager graph"
             )
-        _refuse_observers("tape.backward")
-        seed = to_float(gradient, "tape.backward")
-        for leaf in self.parameters:
-            if isinstance(leaf.grad, Value):
+        try:  # anomaly mode refuses a NaN node (see _refuse_observers); in line, as it is hot
+            if (_PROBE * 1.0).op is None:
+                _refuse_observers("tape.backward")
+        except FloatingPointError:
+            _refuse_observers("tape.backward")
+        seed = gradient if type(gradient) is float else to_float(gradient, "tape.backward")
+        parameters = self.parameters
+        for leaf in parameters:
+            if type(leaf.grad) is not float and isinstance(leaf.grad, Value):
                 raise TypeError(
                     f"tape.backward: {_name(leaf)}.grad is a Value (from create_graph=True); "
                     "set it to None or 0.0 first"
                 )
         grads = self._run_backward(seed)
-        for leaf, g in zip(self.parameters, grads):
+        for leaf, g in zip(parameters, grads):
             before = leaf.grad
             if before is None or before == 0.0:
                 leaf.grad = g
