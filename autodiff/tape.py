@@ -576,7 +576,7 @@ class _PythonReplay:
         number: float = saved[chunk][index]
         return number
 
-    def backward(self, saved: Any, seed: float) -> list[float]:
+    def backward(self, saved: Any, seed: float, into: bool = False) -> list[float] | None:
         grads: list[tuple[float, ...]] = []
         for function in self.backward_chunks:
             grads.append(function(saved, grads, seed))
@@ -606,7 +606,12 @@ class _NumpyReplay:
     """Generated numpy for forward and backward over groups of same-shaped nodes."""
 
     def __init__(
-        self, records: Sequence[_Node], transparent: Sequence[bool], watched: Sequence[int]
+        self,
+        records: Sequence[_Node],
+        transparent: Sequence[bool],
+        watched: Sequence[int],
+        leaves: Sequence[Value],
+        input_count: int,
     ) -> None:
         import numpy as np
 
@@ -648,7 +653,6 @@ class _NumpyReplay:
                 terms[i] = [*terms.pop(inner), (record.operands[1 - chain_slot], i)]
         # 2. Group the remaining nodes by shape, in topological order.
         live_count = sum(1 for r in records if r.op is None and r.leaf == _LIVE)
-        input_count = sum(1 for r in records if r.op is None and r.leaf == _INPUT)
         self.live_start = 2
         self.input_start = self.live_start + live_count
         literal_start = self.input_start + input_count
@@ -751,7 +755,10 @@ class _NumpyReplay:
         backward_body = [_SCALAR_TOKEN.sub(resolve, line) for line in backward_body]
         forward_body = self._generate_forward()
         self.forward_function = self._compile("forward", "V, P, I", forward_body)
-        self.backward_function = self._compile("backward", "V, G, P, I, seed", backward_body)
+        self.constants.update({f"_L{k}": leaf for k, leaf in enumerate(leaves)})
+        self.backward_function = self._compile(
+            "backward", "V, G, P, I, seed, into", backward_body
+        )
 
     @property
     def group_count(self) -> int:
@@ -774,6 +781,10 @@ class _NumpyReplay:
         if first >= len(indices) and all(j == first - k for k, j in enumerate(indices)):
             return f"{array}[{first}:{first - len(indices)}:-1]"
         return f"{array}[{self._constant(self.np.asarray(indices, dtype=self.np.intp))}]"
+
+    def _scratch(self, size: int) -> str:
+        """A buffer for a running sum, made once (so a tape is for one thread at a time)."""
+        return self._constant(self.np.empty(size))
 
     def _matrix(self, matrix: Any, array: str) -> str:
         """An expression for ``array[matrix]``: a strided view when the indices are regular
@@ -911,7 +922,10 @@ class _NumpyReplay:
         columns = [[self._v_index(row[t]) for row in rows] for t in range(count)]
         flat = [j for column in columns for j in column]
         if lanes == 1:
-            total = f"_accumulate({self._source(flat, 'V')})[-1]"
+            terms = self._source(flat, "V")
+            if "[" in terms and ":" not in terms and "_K" not in terms:  # one node, k times
+                terms = f"V[{self._constant(self.np.asarray(flat, dtype=self.np.intp))}]"
+            total = f"_accumulate({terms}, 0, None, {self._scratch(count)})[-1]"
             return [f"{out} = {'0.0 + ' if zero_start else ''}{total}"]
         if all(j == flat[0] + k for k, j in enumerate(flat)):
             stacked = f"V[{flat[0]}:{flat[0] + len(flat)}].reshape({count}, {lanes})"
@@ -957,7 +971,8 @@ class _NumpyReplay:
             edges = [c for _, c in sorted(incoming[i], key=lambda e: e[0])]
             if len(edges) <= 32:
                 return "0.0 + " + " + ".join(c[0] for c in edges)
-            return f"0.0 + _accumulate({self._source([in_g(c) for c in edges], 'G')})[-1]"
+            source = self._source([in_g(c) for c in edges], "G")
+            return f"0.0 + _accumulate({source}, 0, None, {self._scratch(len(edges))})[-1]"
 
         def matrix_sum(members: Sequence[int]) -> str:
             lists = [[c for _, c in sorted(incoming[i], key=lambda e: e[0])] for i in members]
@@ -1055,7 +1070,16 @@ class _NumpyReplay:
                     send(first.operands[slot][1], i, slot, [name, None])
                     continue
                 start = allocate(lanes)
-                body.append(f"_multiply({g}, {parts[slot]}, G[{start}:{start + lanes}])")
+                target = f"G[{start}:{start + lanes}]"
+                if template is _SQUARE and "[" not in g:
+                    # Just an optimisation: g * (2.0 * x) is (2.0 * g) * x bit for bit, as
+                    # doubling is exact, unless 2.0 * g overflows; one array operation fewer.
+                    body.append(
+                        f"_multiply(2.0 * {g}, {args[0]}, {target}) if abs({g}) < 8e307 "
+                        f"else _multiply({g}, {parts[slot]}, {target})"
+                    )
+                else:
+                    body.append(f"_multiply({g}, {parts[slot]}, {target})")
                 for lane, i in enumerate(members):
                     receiver = records[i].operands[slot][1]
                     send(receiver, i, slot, [f"G[{start + lane}]", start + lane])
@@ -1063,12 +1087,27 @@ class _NumpyReplay:
         if not live:
             body.append("return []")
         else:
-            total = matrix_sum(live)  # one array operation when the contributions lie regularly
-            if len(live) <= 4 and "_S" not in total:
-                body.append(f"return [{', '.join(scalar_sum(i) for i in live)}]")
+            if len(live) <= 4:  # a few leaves: a sum each is quicker than one 2-d operation
+                body.extend(self._into_leaves(live, [f"float({scalar_sum(i)})" for i in live]))
             else:
-                body.append(f"return ({total}).tolist()")
+                body.append(f"return ({matrix_sum(live)}).tolist()")
         return body
+
+    def _into_leaves(self, live: Sequence[int], sums: Sequence[str]) -> list[str]:
+        """Return the live leaves' gradients; with ``into``, add them into the leaves' grads
+        right here (the engine's rule: a zero grad is replaced, another one added to), when
+        every grad is a float (else the tape does it, with its checks)."""
+        names = [f"_L{self.records[i].slot}" for i in live]
+        lines = [f"h{k} = {total}" for k, total in enumerate(sums)]
+        lines.append(f"{', '.join(f'b{k}' for k in range(len(live)))}, = "
+                     f"{', '.join(f'{name}.grad' for name in names)},")
+        floats = " and ".join(f"type(b{k}) is float" for k in range(len(live)))
+        lines.append(f"if into and {floats}:")
+        for k, name in enumerate(names):
+            lines.append(f"    {name}.grad = h{k} if b{k} == 0.0 else b{k} + h{k}")
+        lines.append("    return None")
+        lines.append(f"return [{', '.join(f'h{k}' for k in range(len(live)))}]")
+        return lines
 
     def _lanewise_partials(self, op: Op, arity: int) -> Callable[..., Any]:
         np = self.np
@@ -1125,9 +1164,11 @@ class _NumpyReplay:
             return float(live[record.slot] if record.leaf == _LIVE else given[record.slot])
         return float(self.V[self.where[i]])
 
-    def backward(self, saved: Any, seed: float) -> list[float]:
+    def backward(self, saved: Any, seed: float, into: bool = False) -> list[float] | None:
         live, given = saved
-        grads: list[float] = self.quiet(self.backward_function, self.V, self.G, live, given, seed)
+        grads: list[float] | None = self.quiet(
+            self.backward_function, self.V, self.G, live, given, seed, into
+        )
         return grads
 
 
@@ -1315,7 +1356,9 @@ class Tape:
         self._replay: _PythonReplay | _NumpyReplay
         if backend in ("numpy", "auto") and loss.op is not None:
             try:
-                replay = _NumpyReplay(self._records, transparent, self._watched)
+                replay = _NumpyReplay(
+                    self._records, transparent, self._watched, live, len(given)
+                )
             except ImportError:
                 if backend == "numpy":
                     raise
@@ -1473,7 +1516,15 @@ class Tape:
             _refuse_observers("tape.forward")
         if values is not None or self.inputs:
             self._given = self._values_for(values)
-        value = self._run_forward(list(map(_DATA, self.parameters)), self._given)[0]
+        live = list(map(_DATA, self.parameters))
+        try:  # the fast path of _run_forward, in line
+            value, saved, bad = self._replay.forward(live, self._given)
+        except (_Bad, ArithmeticError, ValueError):
+            bad = True
+        if bad or value - value != 0.0:
+            value = self._run_forward(live, self._given)[0]
+        else:
+            self._last = ("compiled", saved)
         if self._check_every is not None:
             self._calls += 1
             if self._calls % self._check_every == 0:
@@ -1524,7 +1575,9 @@ class Tape:
         if how == "reference":
             grads = _reference_backward(self._records, saved, seed)
             return [grads[i] for i, r in enumerate(self._records) if r.op is None and r.leaf == _LIVE]
-        return self._replay.backward(saved, seed)
+        grads = self._replay.backward(saved, seed)
+        assert grads is not None  # without into, the replay always returns them
+        return grads
 
     def backward(self, gradient: object = 1.0, *, create_graph: bool = False) -> None:
         """Add d output / d leaf into every live leaf's ``.grad``, as ``loss.backward()`` would.
@@ -1561,6 +1614,13 @@ class Tape:
         except FloatingPointError:
             _refuse_observers("tape.backward")
         seed = gradient if type(gradient) is float else to_float(gradient, "tape.backward")
+        last = self._last
+        if last is not None and last[0] == "compiled":
+            grads = self._replay.backward(last[1], seed, True)
+            if grads is None:
+                return  # the generated code added into the leaves' grads itself
+        else:
+            grads = self._run_backward(seed)
         parameters = self.parameters
         for leaf in parameters:
             if type(leaf.grad) is not float and isinstance(leaf.grad, Value):
@@ -1568,7 +1628,6 @@ class Tape:
                     f"tape.backward: {_name(leaf)}.grad is a Value (from create_graph=True); "
                     "set it to None or 0.0 first"
                 )
-        grads = self._run_backward(seed)
         for leaf, g in zip(parameters, grads):
             before = leaf.grad
             if before is None or before == 0.0:
