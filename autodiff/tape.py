@@ -54,6 +54,7 @@ Example:
 from __future__ import annotations
 
 import contextvars
+import functools
 import gc
 import hashlib
 import math
@@ -755,10 +756,14 @@ class _NumpyReplay:
         backward_body = [_SCALAR_TOKEN.sub(resolve, line) for line in backward_body]
         forward_body = self._generate_forward()
         self.forward_function = self._compile("forward", "V, P, I", forward_body)
+        # forward(live, given) -> (output, saved, bad) and backward(saved, seed, into=False):
+        # the generated functions called with numpy's warnings off, with no Python in between.
+        self.forward = functools.partial(self.quiet, self.forward_function, self.V)
         self.constants.update({f"_L{k}": leaf for k, leaf in enumerate(leaves)})
         self.backward_function = self._compile(
-            "backward", "V, G, P, I, seed, into", backward_body
+            "backward", "V, G, saved, seed, into=False", ["P, I = saved", *backward_body]
         )
+        self.backward = functools.partial(self.quiet, self.backward_function, self.V, self.G)
 
     @property
     def group_count(self) -> int:
@@ -887,7 +892,7 @@ class _NumpyReplay:
             if scalar:
                 body.append(("store", group.members[0]))
         root = self.groups[-1].members[0]
-        body.append(f"return s{root}, bad")
+        body.append(f"return float(s{root}), (P, I), bad")
         lines: list[str] = []
         if self.need_live:
             lines.append(f"V[{self.live_start}:{self.input_start}] = P")
@@ -1150,13 +1155,6 @@ class _NumpyReplay:
 
     # -- running ---------------------------------------------------------------------------
 
-    def forward(self, live: Sequence[float], given: Sequence[float]) -> tuple[float, Any, bool]:
-        try:
-            value, bad = self.quiet(self.forward_function, self.V, live, given)
-        except (ValueError, ZeroDivisionError, OverflowError):
-            return math.nan, None, True  # a row raised: the reference path says where
-        return float(value), (live, given), bad
-
     def value(self, saved: Any, i: int) -> float:
         record = self.records[i]
         if record.op is None:
@@ -1164,12 +1162,6 @@ class _NumpyReplay:
             return float(live[record.slot] if record.leaf == _LIVE else given[record.slot])
         return float(self.V[self.where[i]])
 
-    def backward(self, saved: Any, seed: float, into: bool = False) -> list[float] | None:
-        live, given = saved
-        grads: list[float] | None = self.quiet(
-            self.backward_function, self.V, self.G, live, given, seed, into
-        )
-        return grads
 
 
 # Templates that are one numpy ufunc, written with ``out=`` to skip a temporary array.
