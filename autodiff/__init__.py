@@ -24,8 +24,8 @@ from autodiff.engine import (
     topological_order,
 )
 from autodiff.explain import Explanation, explain
-from autodiff.mode import enable_grad, is_grad_enabled, no_grad
 from autodiff.functional import grad, hessian, value_and_grad
+from autodiff.mode import enable_grad, is_grad_enabled, no_grad
 from autodiff.ops import OPS, Op
 from autodiff.optim import SGD
 from autodiff.tape import Tape
@@ -36,13 +36,13 @@ __version__ = "0.1.0"
 __all__ = [
     "OPS",
     "SGD",
-    "Tape",
     "ChainRuleStep",
     "CustomOp",
     "DotNotFoundError",
     "Explanation",
     "GradcheckError",
     "Op",
+    "Tape",
     "Value",
     "__version__",
     "backward_steps",

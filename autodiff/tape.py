@@ -68,7 +68,7 @@ from autodiff.engine import Value, gradients, to_float, topological_order
 from autodiff.mode import enable_grad
 from autodiff.ops import OPS, Op, power
 
-__all__ = ["TEMPLATES", "Backend", "Tape", "Template"]
+__all__ = ["POWER_TEMPLATES", "TEMPLATES", "Backend", "Tape", "Template"]
 
 Backend = Literal["auto", "python", "numpy"]
 """Which replay to generate: straight-line Python, numpy over groups, or the tape's choice."""
@@ -109,6 +109,56 @@ class Template:
     numpy_forward: str | None = None
     numpy_partials: tuple[str, ...] | None = None
     trouble: str | None = None
+
+    def python_forward(self, *operands: float) -> float:
+        """Evaluate the generated Python forward on numbers, as a replay does.
+
+        Example:
+            >>> TEMPLATES["relu"].python_forward(-2.0)
+            0.0
+        """
+        return float(_evaluate(self.forward, _python_names(), operands, None))
+
+    def python_partials(self, out: float, *operands: float) -> tuple[float, ...]:
+        """Evaluate the generated Python local derivatives, one per operand.
+
+        Example:
+            >>> TEMPLATES["mul"].python_partials(12.0, 3.0, 4.0)
+            (4.0, 3.0)
+        """
+        names = _python_names()
+        return tuple(float(_evaluate(p, names, operands, out)) for p in self.partials)
+
+    def array_forward(self, *operands: Any) -> Any:
+        """Evaluate the generated numpy forward on arrays (one lane per element).
+
+        Example:
+            >>> import numpy as np
+            >>> TEMPLATES["relu"].array_forward(np.array([-1.0, 2.0])).tolist()
+            [0.0, 2.0]
+        """
+        return _evaluate(self.numpy_forward or self.forward, _numpy_names(), operands, None)
+
+    def array_partials(self, out: Any, *operands: Any) -> tuple[Any, ...]:
+        """Evaluate the generated numpy local derivatives on arrays, one per operand.
+
+        Example:
+            >>> import numpy as np
+            >>> [d.tolist() for d in TEMPLATES["mul"].array_partials(
+            ...     np.array([6.0]), np.array([2.0]), np.array([3.0]))]
+            [[3.0], [2.0]]
+        """
+        names = _numpy_names()
+        return tuple(
+            _evaluate(p, names, operands, out) for p in (self.numpy_partials or self.partials)
+        )
+
+
+def _evaluate(template: str, names: dict[str, Any], operands: Sequence[Any], out: Any) -> Any:
+    """``template`` evaluated with its operands (and ``out``) bound to the given values."""
+    values = {f"_x{k}": x for k, x in enumerate(operands)}
+    text = template.format(*values, out="_out")
+    return eval(text, {**names, **values, "_out": out})  # our own templates
 
 
 TEMPLATES: Final[dict[str, Template]] = {
@@ -152,10 +202,11 @@ TEMPLATES: Final[dict[str, Template]] = {
 """The generated code for every built-in row, by row name (tests check each against its row)."""
 
 # pow with a number exponent, specialised as the row itself is: x * x for the square.
-_SQUARE = Template(
-    "{0} * {0}", ("2.0 * {0}", "0.0"), trouble="not _all(_isfinite({out}))"
-)
+_SQUARE = Template("{0} * {0}", ("2.0 * {0}", "0.0"), trouble="not _all(_isfinite({out}))")
 _POWER_ZERO = Template("_pow({0}, {1})", ("0.0", "0.0"), numpy_forward="_power({0}, {1})")
+
+POWER_TEMPLATES: Final[dict[float, Template]] = {2.0: _SQUARE, 0.0: _POWER_ZERO}
+"""The code generated for ``x ** c`` at the exponents the pow row itself treats apart."""
 
 
 def _template(op: Op, exponent: float | None) -> Template | None:
@@ -309,7 +360,7 @@ def _record(loss: Value, inputs: Sequence[Value]) -> tuple[list[Value], list[_No
 
 def _first_difference(old: Sequence[_Node], new: Sequence[_Node]) -> int | None:
     """The first position where two recordings differ in shape, or None if they do not."""
-    for i, (a, b) in enumerate(zip(old, new)):
+    for i, (a, b) in enumerate(zip(old, new, strict=False)):
         if a.op is not b.op or a.leaf != b.leaf or a.shape() != b.shape():
             return i
     return None if len(old) == len(new) else min(len(old), len(new))
@@ -356,7 +407,7 @@ def _reference_backward(
         numbers = [values[x] if kind == "n" else x for kind, x in record.operands]
         derivatives = record.op.partials(values[i], *numbers)
         g = grads[i]
-        for (kind, x), d in zip(record.operands, derivatives):
+        for (kind, x), d in zip(record.operands, derivatives, strict=False):
             if kind == "n":
                 grads[x] += g * d  # the chain rule, in the engine's order
     return grads
@@ -368,7 +419,7 @@ _SCALAR_TOKEN: Final = re.compile(r"__s(\d+)__")
 _SLICE: Final = re.compile(r"\b([VG])\[(\d+):(\d+)(:-1)?\]")
 
 
-class _Bad(Exception):
+class _BadLaneError(Exception):
     """Raised by generated code when a lane may be outside its row's domain."""
 
 
@@ -406,15 +457,14 @@ class _PythonReplay:
                     if kind == "n":
                         needs_value[x] = True
                 continue
-            for slot, (kind, x) in enumerate(record.operands):
-                if kind != "n":
-                    continue
-                for text in parts:
-                    if "{out}" in text:
-                        needs_value[i] = True
-                    for other, (other_kind, y) in enumerate(record.operands):
-                        if other_kind == "n" and "{" + str(other) + "}" in text:
-                            needs_value[y] = True
+            if not any(kind == "n" for kind, _ in record.operands):
+                continue
+            for text in parts:
+                if "{out}" in text:
+                    needs_value[i] = True
+                for other, (other_kind, y) in enumerate(record.operands):
+                    if other_kind == "n" and "{" + str(other) + "}" in text:
+                        needs_value[y] = True
         self.plans = plans
         self.source_lines: list[str] = []
         self.forward_chunks = self._forward_chunks(needs_value, transparent)
@@ -436,7 +486,7 @@ class _PythonReplay:
         if check and template is _SQUARE:
             # x * x overflows to inf where the row raises OverflowError: hand over to the
             # reference replay, which raises it (or finds there is nothing to raise).
-            lines.append(f"if v{i} - v{i} != 0.0: raise _Bad")
+            lines.append(f"if v{i} - v{i} != 0.0: raise _BadLaneError")
         return lines
 
     def _chunk_ranges(self, count: int) -> list[range]:
@@ -495,14 +545,19 @@ class _PythonReplay:
             touched: list[int] = []
             touched_set: set[int] = set()
 
-            def value(x: int) -> str:
+            def value(x: int, loaded: set[int] = loaded, body: list[str] = body) -> str:
                 if x not in loaded:
                     loaded.add(x)
                     chunk, index = self.exports[x]
                     body.append(f"v{x} = F[{chunk}][{index}]")
                 return f"v{x}"
 
-            def grad(x: int) -> str:
+            def grad(
+                x: int,
+                body: list[str] = body,
+                touched: list[int] = touched,
+                touched_set: set[int] = touched_set,
+            ) -> str:
                 # The running sum of x's gradient: carried over from an earlier chunk if needed.
                 if x in started and x not in touched_set:
                     chunk, index = self.grad_exports[x]
@@ -792,8 +847,11 @@ class _NumpyReplay:
         return self._constant(self.np.empty(size))
 
     def _matrix(self, matrix: Any, array: str) -> str:
-        """An expression for ``array[matrix]``: a strided view when the indices are regular
-        (each row and each column an arithmetic progression), else a gather."""
+        """An expression for ``array[matrix]``: a strided view, or a gather.
+
+        A view when the indices are regular (each row and each column an arithmetic
+        progression), else a gather.
+        """
         rows, columns = matrix.shape
         step_row = int(matrix[1, 0] - matrix[0, 0]) if rows > 1 else 0
         step_column = int(matrix[0, 1] - matrix[0, 0]) if columns > 1 else 0
@@ -942,8 +1000,11 @@ class _NumpyReplay:
     # -- backward --------------------------------------------------------------------------
 
     def _generate_backward(self) -> list[str]:
-        """Gradients in the engine's order of accumulation: each node's incoming contributions
-        are added in reverse topological order of the nodes that send them, from 0.0."""
+        """Gradients, accumulated in the engine's order.
+
+        Each node's incoming contributions are added in reverse topological order of the nodes
+        that send them, starting from 0.0.
+        """
         np = self.np
         records = self.records
         body: list[str] = []
@@ -1099,13 +1160,18 @@ class _NumpyReplay:
         return body
 
     def _into_leaves(self, live: Sequence[int], sums: Sequence[str]) -> list[str]:
-        """Return the live leaves' gradients; with ``into``, add them into the leaves' grads
-        right here (the engine's rule: a zero grad is replaced, another one added to), when
-        every grad is a float (else the tape does it, with its checks)."""
+        """Code that returns the live leaves' gradients, or adds them into the leaves.
+
+        With ``into``, and every grad a float, the code adds them into the leaves' grads right
+        there (the engine's rule: a zero grad is replaced, another is added to); else it
+        returns them and the tape does it, with its checks.
+        """
         names = [f"_L{self.records[i].slot}" for i in live]
         lines = [f"h{k} = {total}" for k, total in enumerate(sums)]
-        lines.append(f"{', '.join(f'b{k}' for k in range(len(live)))}, = "
-                     f"{', '.join(f'{name}.grad' for name in names)},")
+        lines.append(
+            f"{', '.join(f'b{k}' for k in range(len(live)))}, = "
+            f"{', '.join(f'{name}.grad' for name in names)},"
+        )
         floats = " and ".join(f"type(b{k}) is float" for k in range(len(live)))
         lines.append(f"if into and {floats}:")
         for k, name in enumerate(names):
@@ -1119,7 +1185,10 @@ class _NumpyReplay:
 
         def partials(out: Any, *operands: Any) -> list[Any]:
             columns = np.broadcast_arrays(out, *operands)
-            rows = [op.partials(float(o), *[float(x) for x in xs]) for o, *xs in zip(*columns)]
+            rows = [
+                op.partials(float(o), *[float(x) for x in xs])
+                for o, *xs in zip(*columns, strict=True)
+            ]
             return [np.asarray([row[k] for row in rows], dtype=float) for k in range(arity)]
 
         return partials
@@ -1163,7 +1232,6 @@ class _NumpyReplay:
         return float(self.V[self.where[i]])
 
 
-
 # Templates that are one numpy ufunc, written with ``out=`` to skip a temporary array.
 _UFUNCS: Final = {
     "{0} + {1}": "_add({0}, {1}",
@@ -1185,13 +1253,12 @@ def _is_plus_zero(operand: tuple[str, Any]) -> bool:
 
 
 def _quiet_context(np: Any) -> Callable[..., Any]:
-    """A way to call a function with numpy's floating-point warnings off (inf and nan are
-    results here, as in eager arithmetic).
+    """A way to call a function with numpy's floating-point warnings off.
 
-    ``np.errstate`` costs microseconds per use, as much as a small replay. With numpy 2, whose
-    error state lives in a context variable, a context made once with the warnings off serves
-    every call for a tenth of that; older numpy keeps its state per thread, so there each call
-    enters ``np.errstate``.
+    inf and nan are results here, as in eager arithmetic. ``np.errstate`` costs microseconds
+    per use, as much as a small replay. With numpy 2, whose error state lives in a context
+    variable, a context made once with the warnings off serves every call for a tenth of that;
+    older numpy keeps its state per thread, so there each call enters ``np.errstate``.
     """
     if int(np.__version__.split(".")[0]) >= 2:
         context = contextvars.copy_context()
@@ -1314,9 +1381,7 @@ class Tape:
         if len(set(given)) != len(given):
             raise ValueError("Tape: an input is listed twice")
         if backend not in ("auto", "python", "numpy"):
-            raise ValueError(
-                f"Tape: backend must be 'auto', 'python' or 'numpy', got {backend!r}"
-            )
+            raise ValueError(f"Tape: backend must be 'auto', 'python' or 'numpy', got {backend!r}")
         self.loss = loss
         self.inputs: tuple[Value, ...] = given
         self.watch: tuple[Value, ...] = tuple(watch)
@@ -1348,9 +1413,7 @@ class Tape:
         self._replay: _PythonReplay | _NumpyReplay
         if backend in ("numpy", "auto") and loss.op is not None:
             try:
-                replay = _NumpyReplay(
-                    self._records, transparent, self._watched, live, len(given)
-                )
+                replay = _NumpyReplay(self._records, transparent, self._watched, live, len(given))
             except ImportError:
                 if backend == "numpy":
                     raise
@@ -1511,7 +1574,7 @@ class Tape:
         live = list(map(_DATA, self.parameters))
         try:  # the fast path of _run_forward, in line
             value, saved, bad = self._replay.forward(live, self._given)
-        except (_Bad, ArithmeticError, ValueError):
+        except (_BadLaneError, ArithmeticError, ValueError):
             bad = True
         if bad or value - value != 0.0:
             value = self._run_forward(live, self._given)[0]
@@ -1523,12 +1586,10 @@ class Tape:
                 self.verify()
         return value
 
-    def _run_forward(
-        self, live: list[float], given: list[float]
-    ) -> tuple[float, Any, bool]:
+    def _run_forward(self, live: list[float], given: list[float]) -> tuple[float, Any, bool]:
         try:
             value, saved, bad = self._replay.forward(live, given)
-        except (_Bad, ArithmeticError, ValueError):
+        except (_BadLaneError, ArithmeticError, ValueError):
             value, saved, bad = math.nan, None, True
         if bad or value - value != 0.0:  # not finite (inf - inf and nan - nan are nan)
             # Maybe outside a domain: the reference replay raises the engine's error, or finds
@@ -1566,7 +1627,9 @@ class Tape:
         how, saved = self._last
         if how == "reference":
             grads = _reference_backward(self._records, saved, seed)
-            return [grads[i] for i, r in enumerate(self._records) if r.op is None and r.leaf == _LIVE]
+            return [
+                grads[i] for i, r in enumerate(self._records) if r.op is None and r.leaf == _LIVE
+            ]
         grads = self._replay.backward(saved, seed)
         assert grads is not None  # without into, the replay always returns them
         return grads
@@ -1620,7 +1683,7 @@ class Tape:
                     f"tape.backward: {_name(leaf)}.grad is a Value (from create_graph=True); "
                     "set it to None or 0.0 first"
                 )
-        for leaf, g in zip(parameters, grads):
+        for leaf, g in zip(parameters, grads, strict=True):
             before = leaf.grad
             if before is None or before == 0.0:
                 leaf.grad = g
@@ -1654,11 +1717,13 @@ class Tape:
         live = [leaf.data for leaf in self.parameters]
         values = _reference_forward(self._records, self._order, live, self._given)
         grads = _reference_backward(self._records, values, seed)
-        for node, record, value, grad in zip(self._order, self._records, values, grads):
+        for node, record, value, grad in zip(
+            self._order, self._records, values, grads, strict=True
+        ):
             if record.op is not None:
                 node.data = value
                 node.grad = grad
-        for x, number in zip(self.inputs, self._given):
+        for x, number in zip(self.inputs, self._given, strict=True):
             x.data = number
 
     def verify(self) -> None:
@@ -1680,20 +1745,22 @@ class Tape:
             >>> tape = Tape.trace(lambda: w.relu() if w.data > 0 else -w)
             >>> tape.verify()
             >>> w.data = -1.0   # now the function would take the other branch
-            >>> tape.verify()
+            >>> tape.verify()  # doctest: +ELLIPSIS
             Traceback (most recent call last):
             ...
-            RuntimeError: tape.verify: the graph changed shape at node #1: recorded relu, now neg (an if on .data took another branch?)
+            RuntimeError: tape.verify: the graph changed shape at node #1: recorded relu, now ...
         """
         if self._function is None:
-            raise ValueError("tape.verify: only a tape made by Tape.trace(function, ...) can verify")
+            raise ValueError(
+                "tape.verify: only a tape made by Tape.trace(function, ...) can verify"
+            )
         saved_data = [x.data for x in self.inputs]
         try:
-            for x, number in zip(self.inputs, self._given):
+            for x, number in zip(self.inputs, self._given, strict=True):
                 x.data = number  # the function sees the replay's inputs, eager computes with them
             self._compare_with(self._function(*self._arguments))
         finally:
-            for x, number in zip(self.inputs, saved_data):
+            for x, number in zip(self.inputs, saved_data, strict=True):
                 x.data = number
 
     def _compare_with(self, fresh: Value) -> None:
@@ -1723,7 +1790,7 @@ class Tape:
             mismatch = f"the output is {value!r} replayed, {fresh.data!r} eager"
         else:
             positions = [i for i, r in enumerate(self._records) if r.op is None and r.leaf == _LIVE]
-            for i, g in zip(positions, tape_grads):
+            for i, g in zip(positions, tape_grads, strict=True):
                 if differs(g, float(fresh_grads[i])):
                     mismatch = (
                         f"the gradient of {_describe(self._order[i], i)} is {g!r} replayed, "
@@ -1753,7 +1820,10 @@ def _change(old: Sequence[_Node], new: Sequence[_Node], i: int) -> str:
         return f"in size: {len(old)} nodes recorded, {len(new)} now"
     before, after = old[i].shape(), new[i].shape()
     if before[0] != after[0]:
-        return f"at node #{i}: recorded {before[0]}, now {after[0]} (an if on .data took another branch?)"
+        return (
+            f"at node #{i}: recorded {before[0]}, now {after[0]} "
+            "(an if on .data took another branch?)"
+        )
     return (
         f"at node #{i}: {before[0]} recorded with operands {before[1:]}, now {after[1:]} "
         "(a number computed from .data, or other wiring?)"

@@ -431,7 +431,9 @@ def _mlp_arrays(points: int = 100, sizes: Sequence[int] = (2, 16, 16, 1), seed: 
     return np.array(xs), np.array(ys), weights, biases
 
 
-def _celsius_start(samples: int = 100, seed: int = 2) -> tuple[float, float, list[float], list[float]]:
+def _celsius_start(
+    samples: int = 100, seed: int = 2
+) -> tuple[float, float, list[float], list[float]]:
     rng = random.Random(seed)
     w, b = rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)
     celsius = [float(c) for c in range(-50, -50 + samples)]
@@ -449,7 +451,9 @@ def tape_trainer(backend: str) -> Callable[[], Trainer]:
 
         def replay_step(problem: Any) -> Callable[[], float]:
             tape = Tape(problem.loss(), backend=backend)
-            params = problem.params if hasattr(problem, "params") else [problem.weight, problem.bias]
+            params = (
+                problem.params if hasattr(problem, "params") else [problem.weight, problem.bias]
+            )
             lr = problem.lr
 
             def step() -> float:
@@ -525,7 +529,10 @@ def numpy_trainer() -> Trainer:
             score = h2 @ weights[2][0] + biases[2][0]
             margin = 1.0 - y * score
             data_loss = np.maximum(margin, 0.0).sum() * (1.0 / count)
-            reg = sum(float((w * w).sum()) + float((b * b).sum()) for w, b in zip(weights, biases))
+            reg = sum(
+                float((w * w).sum()) + float((b * b).sum())
+                for w, b in zip(weights, biases, strict=True)
+            )
             loss = float(data_loss) + alpha * reg
             # backward, by hand
             d_score = np.where(margin > 0.0, -y, 0.0) * (1.0 / count)
@@ -536,7 +543,7 @@ def numpy_trainer() -> Trainer:
             d_w1 = d_h1.T @ x
             grads_w = [d_w1, d_w2, d_w3[None, :]]
             grads_b = [d_h1.sum(axis=0), d_h2.sum(axis=0), np.array([d_score.sum()])]
-            for w, b, gw, gb in zip(weights, biases, grads_w, grads_b):
+            for w, b, gw, gb in zip(weights, biases, grads_w, grads_b, strict=True):
                 w -= lr * (gw + 2.0 * alpha * w)
                 b -= lr * (gb + 2.0 * alpha * b)
             return loss
@@ -574,7 +581,7 @@ def torch_vector_trainer() -> Trainer:
         x, y, weights, biases = _mlp_arrays()
         xt, yt = torch.tensor(x, dtype=float64), torch.tensor(y, dtype=float64)
         params = []
-        for w, b in zip(weights, biases):
+        for w, b in zip(weights, biases, strict=True):
             params += [torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)]
         alpha, lr, count = 1e-4, 0.05, len(y)
 
@@ -673,9 +680,11 @@ def jax_trainer(include_compile: bool) -> Callable[[], Trainer]:
             @jax.jit
             def update(params: Any) -> Any:
                 value, grads = jax.value_and_grad(loss)(params)
-                return value, tuple(p - lr * g for p, g in zip(params, grads))
+                return value, tuple(p - lr * g for p, g in zip(params, grads, strict=True))
 
-            state = [tuple(jnp.array(a) for pair in zip(weights, biases) for a in pair)]
+            state = [
+                tuple(jnp.array(a) for pair in zip(weights, biases, strict=True) for a in pair)
+            ]
             update(state[0])  # compile outside the timed steps
 
             def step() -> float:

@@ -378,8 +378,16 @@ def figures(
     ax.contourf(xs, ys, sides, levels=[-0.5, 0.5, 1.5], colors=["#9ecae1", "#fdae6b"], alpha=0.8)
     for label, colour, marker in ((-1.0, "#08519c", "o"), (1.0, "#a63603", "s")):
         chosen = [p for p, y in zip(points, labels, strict=True) if y == label]
-        ax.scatter([x for x, _ in chosen], [y for _, y in chosen], c=colour, s=22, marker=marker,
-                   label=f"label {label:+.0f}", edgecolors="white", linewidths=0.5)
+        ax.scatter(
+            [x for x, _ in chosen],
+            [y for _, y in chosen],
+            c=colour,
+            s=22,
+            marker=marker,
+            label=f"label {label:+.0f}",
+            edgecolors="white",
+            linewidths=0.5,
+        )
     ax.set_title(
         f"Decision boundary after {history.steps} steps "
         f"(accuracy {history.outputs['accuracy'][-1]:.0%})"

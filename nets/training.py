@@ -2,8 +2,9 @@
 
 This module owns the loop (evaluate the loss, backward, one ``autodiff.optim.SGD`` step) and what
 is recorded along the way: ``fit`` builds the graph afresh at every step, ``fit_replayed``
-records it once and replays it (``autodiff.Tape``), with the same numbers, many times faster. It does not know any particular network: each tutorial module
-(``nets.neuron``, ``nets.hidden``, ``nets.celsius``) builds its model and loss and calls ``fit``.
+records it once and replays it (``autodiff.Tape``), with the same numbers, many times faster.
+It does not know any particular network: each tutorial module (``nets.neuron``,
+``nets.hidden``, ``nets.celsius``) builds its model and loss and calls ``fit``.
 
 Example:
     >>> from nets.module import Neuron
@@ -37,7 +38,7 @@ Evaluate = Callable[[], tuple[Value, dict[str, float]]]
 """Builds the loss at the current parameters; returns it and named outputs worth recording."""
 
 Build = Callable[[], tuple[Value, dict[str, Value]]]
-"""Builds the loss graph; returns it and named output nodes worth recording (for ``fit_replayed``)."""
+"""Builds the loss graph; returns it and named output nodes to record (``fit_replayed``)."""
 
 
 @dataclass
@@ -259,7 +260,7 @@ def fit_replayed(
         history.losses.append(value)
         for name, param in named:
             history.params[name].append(param.data)
-        for name, number in zip(names, tape.watched()):
+        for name, number in zip(names, tape.watched(), strict=True):
             history.outputs.setdefault(name, []).append(number)
 
     for step in range(steps):

@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 from autodiff import Tape, Value, define_op, topological_order
 from autodiff.engine import apply
-from autodiff.ops import OPS
 
 UNARY = ("neg", "exp", "log", "sigmoid", "tanh", "relu", "abs", "sin", "cos", "square", "cube")
 BINARY = ("add", "sub", "mul", "div", "pow_value", "add_number", "number_mul", "number_div")
@@ -28,7 +27,7 @@ EXPONENTS = (2.0, 3.0, 0.5, -1.0, 0.0, 1.5)
 hinge = define_op(
     "hinge_for_tape_tests",
     lambda x, y: max(0.0, x - y),
-    lambda out, x, y: ((1.0, -1.0) if x > y else (0.0, 0.0)),
+    lambda out, x, y: (1.0, -1.0) if x > y else (0.0, 0.0),
 )
 
 
@@ -132,8 +131,10 @@ def _same(a: float, b: float, exact: bool) -> bool:
 @settings(max_examples=60, deadline=None)
 @given(case=graphs(), seeds=st.lists(st.sampled_from([1.0, -2.5, 0.375]), min_size=2, max_size=3))
 def test_tape_matches_eager_on_random_graphs(backend, case, seeds):
-    """Value and every live leaf's gradient equal eager's (python bitwise, numpy 1e-12), with
-    non-unit upstream gradients, repeated calls, new parameters and new inputs."""
+    """Value and every live leaf's gradient equal eager's: python bitwise, numpy to 1e-12.
+
+    With non-unit upstream gradients, repeated calls, new parameters and new inputs.
+    """
     params, inputs, build = case
     loss = build()
     tape = Tape(loss, inputs=inputs, backend=backend)
@@ -144,7 +145,7 @@ def test_tape_matches_eager_on_random_graphs(backend, case, seeds):
         new_inputs = [x.data + 0.25 * call for x in inputs]
         for k, p in enumerate(params):
             p.data = p.data + 0.01 * (call + k)
-        data = {**{p: p.data for p in live}, **dict(zip(inputs, new_inputs))}
+        data = {**{p: p.data for p in live}, **dict(zip(inputs, new_inputs, strict=True))}
         try:
             expected_value, expected_grads = _eager(loss, data, seed)
         except (ValueError, ZeroDivisionError, OverflowError) as error:
@@ -156,7 +157,7 @@ def test_tape_matches_eager_on_random_graphs(backend, case, seeds):
         assert _same(tape.forward(new_inputs), expected_value, exact)
         tape.backward(seed)
         leaves = [n for n in topological_order(loss) if n.op is None]
-        by_leaf = dict(zip(leaves, expected_grads))
+        by_leaf = dict(zip(leaves, expected_grads, strict=True))
         for p in live:
             assert _same(p.grad, by_leaf[p], exact), (p.label, p.grad, by_leaf[p])
     # The graph had the shape the numpy backend groups, so its fast path must have run.
@@ -168,9 +169,11 @@ def test_tape_matches_eager_on_random_graphs(backend, case, seeds):
 @settings(max_examples=30, deadline=None)
 @given(case=graphs(), before=st.sampled_from([None, 0.0, 1.5, -0.25]))
 def test_tape_backward_accumulates_like_eager(backend, case, before):
-    """Two tape backward calls leave exactly what two loss.backward() calls leave, from any
-    starting grad (None counts as zero)."""
-    params, inputs, build = case
+    """Two tape backward calls leave what two loss.backward() calls leave, from any grad.
+
+    A starting grad of None counts as zero, as in the engine.
+    """
+    _, inputs, build = case
     loss = build()
     tape = Tape(loss, inputs=inputs, backend=backend)
     for p in tape.parameters:
@@ -183,5 +186,5 @@ def test_tape_backward_accumulates_like_eager(backend, case, before):
     tape.forward()
     tape.backward()
     tape.backward(2.0)
-    for p, want in zip(tape.parameters, expected):
+    for p, want in zip(tape.parameters, expected, strict=True):
         assert _same(p.grad, want, backend == "python"), (p.label, p.grad, want)

@@ -24,7 +24,7 @@ def _notebook() -> list[tuple[float, float]]:
 
 
 def test_data_without_noise_lie_on_the_two_half_circles():
-    """With noise 0, label -1 points lie on the unit circle's upper half, +1 on the shifted lower one."""
+    """With noise 0, label -1 points lie on the upper unit half circle, +1 on the shifted lower."""
     points, labels = moons.make_moons(10, noise=0.0, seed=3)
     assert labels.count(-1.0) == labels.count(1.0) == 5
     for (x, y), label in zip(points, labels, strict=True):
@@ -60,7 +60,7 @@ def test_model_draws_micrograds_weights_in_its_order():
 
 
 def test_match_micrograd_reproduces_the_notebook_at_every_step():
-    """All 100 printed losses (to 1e-9 relative) and accuracies of micrograd's notebook, in order."""
+    """All 100 printed losses (to 1e-9 relative) and accuracies of micrograd's notebook."""
     notebook = _notebook()
     assert len(notebook) == 100
     history = moons.train(match_micrograd=True)
