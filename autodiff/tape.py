@@ -352,7 +352,7 @@ def _record(loss: Value, inputs: Sequence[Value]) -> tuple[list[Value], list[_No
                 live.append(node)
             continue
         operands = tuple(
-            [("l", x) if type(x) is float else ("n", position[x]) for x in node.operands]
+            [("n", position[x]) if isinstance(x, Value) else ("l", x) for x in node.operands]
         )
         append(_Node(op, operands))
     return order, records, live
@@ -777,7 +777,7 @@ class _NumpyReplay:
             for lane, i in enumerate(group.members):
                 where[i] = group.start + lane
         self.groups = groups
-        self.where = where
+        self.where: list[int] = where
         self.terms = terms
         self.literal_start = literal_start
         self.literal_values = literal_values
@@ -894,7 +894,8 @@ class _NumpyReplay:
                 self.need_inputs = True
         elif self._is_scalar(x):
             self.scalars_in_v.add(x)
-        return self.where[x]
+        index: int = self.where[x]
+        return index
 
     def _lanes(self, operands: Sequence[tuple[str, Any]]) -> str:
         """The operand of every lane, as one expression: a number, a scalar or an array."""
@@ -1630,9 +1631,9 @@ class Tape:
             return [
                 grads[i] for i, r in enumerate(self._records) if r.op is None and r.leaf == _LIVE
             ]
-        grads = self._replay.backward(saved, seed)
-        assert grads is not None  # without into, the replay always returns them
-        return grads
+        result: list[float] | None = self._replay.backward(saved, seed)
+        assert result is not None  # without into, the replay always returns them
+        return result
 
     def backward(self, gradient: object = 1.0, *, create_graph: bool = False) -> None:
         """Add d output / d leaf into every live leaf's ``.grad``, as ``loss.backward()`` would.

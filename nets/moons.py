@@ -185,7 +185,9 @@ def loss(
     margins = [(1 + -label * score).relu() for label, score in zip(labels, scores, strict=True)]
     data_loss = sum(margins) * (1.0 / len(margins))
     regularisation = alpha * sum(p * p for p in mlp.parameters())
-    return data_loss + regularisation, scores
+    total = data_loss + regularisation
+    assert isinstance(total, Value)  # sum() starts from the number 0; the terms are Values
+    return total, scores
 
 
 def accuracy(scores: Sequence[float], labels: Sequence[float]) -> float:
