@@ -457,9 +457,10 @@ class _PythonReplay:
                     if kind == "n":
                         needs_value[x] = True
                 continue
-            if not any(kind == "n" for kind, _ in record.operands):
-                continue
-            for text in parts:
+            for slot, (kind, _) in enumerate(record.operands):
+                if kind != "n":
+                    continue  # a number gets no gradient: its local derivative is not needed
+                text = parts[slot]
                 if "{out}" in text:
                     needs_value[i] = True
                 for other, (other_kind, y) in enumerate(record.operands):
@@ -588,7 +589,12 @@ class _PythonReplay:
                         parts = [f"d[{slot}]" for slot in range(len(args))]
                     else:
                         parts = [p.format(*args, out=f"v{i}") for p in parts]
-                        for used in sorted({int(v) for p in parts for v in _VARIABLE.findall(p)}):
+                        needed = [
+                            parts[slot]
+                            for slot, (kind, _) in enumerate(record.operands)
+                            if kind == "n"
+                        ]
+                        for used in sorted({int(v) for p in needed for v in _VARIABLE.findall(p)}):
                             value(used)
                 for slot, (kind, x) in enumerate(record.operands):
                     if kind != "n":
