@@ -797,7 +797,10 @@ class _NumpyReplay:
         self.source_lines: list[str] = []
         self.need_live = False  # whether the live leaves' numbers must be copied into V
         self.need_inputs = False
-        self._group_of = {i: group for group in groups for i in group.members}
+        self._alone = [False] * n
+        for group in groups:
+            if len(group.members) == 1:
+                self._alone[group.members[0]] = True
         self.scalars_in_v: set[int] = {i for i in watched if self._is_scalar(i)}
         # Backward first: it says which single-lane results forward must also store in V.
         self._in_backward = True
@@ -870,11 +873,8 @@ class _NumpyReplay:
         return f"{array}[{self._constant(matrix)}]"
 
     def _is_scalar(self, i: int) -> bool:
-        record = self.records[i]
-        return record.op is not None and len(self.group_of(i).members) == 1
-
-    def group_of(self, i: int) -> _Group:
-        return self._group_of[i]
+        """Whether node ``i`` is computed alone (a group of one lane), as a Python number."""
+        return self._alone[i]
 
     def _value(self, i: int) -> str:
         """One node's number as a scalar expression."""
@@ -892,15 +892,14 @@ class _NumpyReplay:
         kind, x = operand
         if kind == "l":
             return self.literal_index(x)
-        record = self.records[x]
-        if record.op is None:
-            if record.leaf == _LIVE:
+        index: int = self.where[x]
+        if index < self.literal_start:  # a leaf: copied into V at each replay
+            if index < self.input_start:
                 self.need_live = True
             else:
                 self.need_inputs = True
-        elif self._is_scalar(x):
+        elif self._alone[x]:
             self.scalars_in_v.add(x)
-        index: int = self.where[x]
         return index
 
     def _lanes(self, operands: Sequence[tuple[str, Any]]) -> str:
