@@ -826,7 +826,11 @@ class _NumpyReplay:
         self.forward = functools.partial(self.quiet, self.forward_function, self.V)
         self.constants.update({f"_L{k}": leaf for k, leaf in enumerate(leaves)})
         self.backward_function = self._compile(
-            "backward", "V, G, saved, seed, into=False", ["P, I = saved", *backward_body]
+            "backward",
+            "V, G, saved, seed, into=False",
+            ["P, I = saved", *backward_body]
+            if any(re.search(r"\b[PI]\[", line) for line in backward_body)
+            else backward_body,
         )
         self.backward = functools.partial(self.quiet, self.backward_function, self.V, self.G)
 
@@ -957,7 +961,10 @@ class _NumpyReplay:
             if scalar:
                 body.append(("store", group.members[0]))
         root = self.groups[-1].members[0]
-        body.append(f"return float(s{root}), (P, I), bad")
+        checked = any(isinstance(line, str) and line.startswith("bad = bad or") for line in body)
+        body.append(f"return float(s{root}), (P, I), {'bad' if checked else 'False'}")
+        if not checked:
+            body.remove("bad = False")
         lines: list[str] = []
         if self.need_live:
             lines.append(f"V[{self.live_start}:{self.input_start}] = P")
@@ -1306,6 +1313,7 @@ def _transparent(records: Sequence[_Node]) -> list[bool]:
 
 
 _PROBE: Final = Value(math.nan)
+_PROBE_TIMES: Final = _PROBE.__mul__  # the probe, bound once: it runs twice per replayed step
 _DATA: Final = operator.attrgetter("data")
 
 
@@ -1572,7 +1580,7 @@ class Tape:
             (10.0, 17.0)
         """
         try:  # anomaly mode refuses a NaN node (see _refuse_observers); in line, as it is hot
-            if (_PROBE * 1.0).op is None:
+            if _PROBE_TIMES(1.0).op is None:
                 _refuse_observers("tape.forward")
         except FloatingPointError:
             _refuse_observers("tape.forward")
@@ -1671,7 +1679,7 @@ class Tape:
                 "not a graph; call loss.backward(create_graph=True) on an eager graph"
             )
         try:  # anomaly mode refuses a NaN node (see _refuse_observers); in line, as it is hot
-            if (_PROBE * 1.0).op is None:
+            if _PROBE_TIMES(1.0).op is None:
                 _refuse_observers("tape.backward")
         except FloatingPointError:
             _refuse_observers("tape.backward")
