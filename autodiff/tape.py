@@ -431,6 +431,8 @@ class _BadLaneError(Exception):
 class _PythonReplay:
     """Generated Python for forward and backward, bitwise equal to the engine."""
 
+    reads_leaves = False  # forward is handed the live leaves' numbers
+
     def __init__(
         self, records: Sequence[_Node], transparent: Sequence[bool], watched: Sequence[int]
     ) -> None:
@@ -668,6 +670,8 @@ class _Group:
 class _NumpyReplay:
     """Generated numpy for forward and backward over groups of same-shaped nodes."""
 
+    reads_leaves = True  # forward reads the live leaves' numbers itself (its P is ignored)
+
     def __init__(
         self,
         records: Sequence[_Node],
@@ -819,12 +823,13 @@ class _NumpyReplay:
             return f"V[{self.where[i]}]"
 
         backward_body = [_SCALAR_TOKEN.sub(resolve, line) for line in backward_body]
+        self.constants.update({f"_L{k}": leaf for k, leaf in enumerate(leaves)})
+        self.constants.update({"_LEAVES": tuple(leaves), "_DATA": _DATA})
         forward_body = self._generate_forward()
         self.forward_function = self._compile("forward", "V, P, I", forward_body)
         # forward(live, given) -> (output, saved, bad) and backward(saved, seed, into=False):
         # the generated functions called with numpy's warnings off, with no Python in between.
         self.forward = functools.partial(self.quiet, self.forward_function, self.V)
-        self.constants.update({f"_L{k}": leaf for k, leaf in enumerate(leaves)})
         self.backward_function = self._compile(
             "backward",
             "V, G, saved, seed, into=False",
@@ -965,7 +970,10 @@ class _NumpyReplay:
         body.append(f"return float(s{root}), (P, I), {'bad' if checked else 'False'}")
         if not checked:
             body.remove("bad = False")
-        lines: list[str] = []
+        leaves = ", ".join(f"_L{k}.data" for k in range(self.live_count))
+        lines: list[str] = [
+            f"P = [{leaves}]" if self.live_count <= 16 else "P = list(map(_DATA, _LEAVES))"
+        ]
         if self.need_live:
             lines.append(f"V[{self.live_start}:{self.input_start}] = P")
         if self.need_inputs:
@@ -1002,7 +1010,7 @@ class _NumpyReplay:
             terms = self._source(flat, "V")
             if "[" in terms and ":" not in terms and "_K" not in terms:  # one node, k times
                 terms = f"V[{self._constant(self.np.asarray(flat, dtype=self.np.intp))}]"
-            total = f"_accumulate({terms}, 0, None, {self._scratch(count)})[-1]"
+            total = f"_accumulate({terms}, 0, None, {self._scratch(count)}).item(-1)"
             return [f"{out} = {'0.0 + ' if zero_start else ''}{total}"]
         if all(j == flat[0] + k for k, j in enumerate(flat)):
             stacked = f"V[{flat[0]}:{flat[0] + len(flat)}].reshape({count}, {lanes})"
@@ -1052,7 +1060,7 @@ class _NumpyReplay:
             if len(edges) <= 32:
                 return "0.0 + " + " + ".join(c[0] for c in edges)
             source = self._source([in_g(c) for c in edges], "G")
-            return f"0.0 + _accumulate({source}, 0, None, {self._scratch(len(edges))})[-1]"
+            return f"0.0 + _accumulate({source}, 0, None, {self._scratch(len(edges))}).item(-1)"
 
         def matrix_sum(members: Sequence[int]) -> str:
             lists = [[c for _, c in sorted(incoming[i], key=lambda e: e[0])] for i in members]
@@ -1586,13 +1594,15 @@ class Tape:
             _refuse_observers("tape.forward")
         if values is not None or self.inputs:
             self._given = self._values_for(values)
-        live = list(map(_DATA, self.parameters))
+        replay = self._replay
+        # The numpy replay reads the live leaves itself; the Python one is handed them.
+        live = None if replay.reads_leaves else list(map(_DATA, self.parameters))
         try:  # the fast path of _run_forward, in line
-            value, saved, bad = self._replay.forward(live, self._given)
+            value, saved, bad = replay.forward(live, self._given)
         except (_BadLaneError, ArithmeticError, ValueError):
             bad = True
         if bad or value - value != 0.0:
-            value = self._run_forward(live, self._given)[0]
+            value = self._run_forward(list(map(_DATA, self.parameters)), self._given)[0]
         else:
             self._last = ("compiled", saved)
         if self._check_every is not None:
