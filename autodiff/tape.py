@@ -629,7 +629,10 @@ class _PythonReplay:
 
     # -- running ---------------------------------------------------------------------------
 
-    def forward(self, live: Sequence[float], given: Sequence[float]) -> tuple[float, Any, bool]:
+    def forward(
+        self, live: Sequence[float] | None, given: Sequence[float]
+    ) -> tuple[float, Any, bool]:
+        assert live is not None  # reads_leaves is False: the tape hands them over
         saved: list[tuple[float, ...]] = []
         for function, _ in self.forward_chunks:
             saved.append(function(live, given, saved))
