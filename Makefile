@@ -63,7 +63,7 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # The bench has its own environment: its baselines are never dependencies of the package or
-# of `make test`. PyTorch is optional: if it cannot be installed the bench runs without it.
+# of `make test`. PyTorch and JAX are optional: if one cannot be installed the bench runs without it.
 BENCH_VENV  := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
 
@@ -73,6 +73,8 @@ $(BENCH_STAMP): pyproject.toml
 	$(BENCH_VENV)/bin/python -m pip install --quiet -e . micrograd==0.1.0
 	$(BENCH_VENV)/bin/python -m pip install --quiet torch==2.13.0 \
 		|| echo "bench: PyTorch 2.13.0 could not be installed; the bench runs without it"
+	$(BENCH_VENV)/bin/python -m pip install --quiet jax jaxlib \
+		|| echo "bench: JAX could not be installed; the bench runs without it"
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

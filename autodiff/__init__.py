@@ -28,6 +28,7 @@ from autodiff.mode import enable_grad, is_grad_enabled, no_grad
 from autodiff.ops import OPS, Op
 from autodiff.optim import SGD
 from autodiff.steps import ChainRuleStep, chain_rule_steps
+from autodiff.tape import Tape
 from autodiff.testing import DerivationError, assert_gradients, check_chain
 from autodiff.viz import DotNotFoundError, backward_steps, draw, explore, render, to_text
 
@@ -43,6 +44,7 @@ __all__ = [
     "Explanation",
     "GradcheckError",
     "Op",
+    "Tape",
     "Value",
     "__version__",
     "assert_gradients",

@@ -38,6 +38,7 @@ __all__ = [
     "deferred_signals",
     "enable_grad",
     "is_grad_enabled",
+    "is_observed",
     "no_grad",
     "observing",
 ]
@@ -134,6 +135,23 @@ def deferred_signals() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD - held_before)
+
+
+def is_observed() -> bool:
+    """Whether an observer watches this thread's nodes (``detect_anomaly``, for one).
+
+    Tools that compute without making nodes (the tape) check it, and refuse rather than skip
+    the observer's checks.
+
+    Example:
+        >>> from autodiff import detect_anomaly
+        >>> is_observed()
+        False
+        >>> with detect_anomaly():
+        ...     is_observed()
+        True
+    """
+    return special_threads != 0 and state.observer is not None
 
 
 def is_grad_enabled() -> bool:

@@ -1,4 +1,4 @@
-"""Benchmark autodiff against micrograd 0.1.0 and PyTorch scalar tensors, in one run.
+"""Benchmark autodiff and its tape against micrograd, PyTorch, JAX and numpy, in one run.
 
 Usage (``make bench`` sets up ``.venv-bench`` and runs this with its Python)::
 
@@ -20,6 +20,9 @@ How it measures, and why:
 * Only one engine works at a time: a worker frees what a command made and collects garbage
   *before* it replies. Freeing micrograd's cyclic graphs on the other CPU while autodiff's round
   ran had slowed that round by up to half, and made its medians jump between runs.
+* The tape and the vectorised baselines (PyTorch with the data as tensors, JAX ``jit``, the
+  gradient written by hand in numpy) are "trainers" (``workloads.TRAINER_FACTORIES``), each in
+  its own worker too, taking turns with the scalar engines in the same rounds.
 """
 
 from __future__ import annotations
@@ -46,7 +49,21 @@ if str(HERE) not in sys.path:
 import workloads  # noqa: E402  (bench/ is a folder of scripts, not a package)
 
 ENGINES = ("autodiff", "micrograd", "pytorch")
+# The trainers that run in workers of their own (the scalar engines train in theirs).
+TRAINERS = ("tape-numpy", "tape-python", "pytorch-vectors", "jax", "numpy")
 CHAIN_SIZES = (10**4, 10**5, 10**6)
+# How each engine of the training table is named in it, in its order.
+TRAINING_ROWS = (
+    ("tape-numpy", "autodiff tape, numpy (what auto picks)"),
+    ("tape-python", "autodiff tape, generated Python"),
+    ("autodiff", "autodiff eager"),
+    ("micrograd", "micrograd"),
+    ("pytorch", "PyTorch scalar tensors"),
+    ("pytorch-vectors", "PyTorch, data as tensors (1 thread)"),
+    ("jax+compile", "JAX jit, compile included"),
+    ("jax", "JAX jit, compiled beforehand"),
+    ("numpy", "numpy, gradient by hand"),
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -64,7 +81,10 @@ def _time_steps(step: Callable[[], float], steps: int) -> tuple[float, float]:
 
 def _serve(engine_name: str, connection: Connection) -> None:
     try:
-        engine = workloads.ENGINE_FACTORIES[engine_name]()
+        if engine_name in TRAINERS:
+            engine: Any = _make_trainer(engine_name)
+        else:
+            engine = workloads.ENGINE_FACTORIES[engine_name]()
     except ImportError as error:
         connection.send(("unavailable", str(error)))
         return
@@ -81,8 +101,60 @@ def _serve(engine_name: str, connection: Connection) -> None:
         connection.send(reply)
 
 
-def _run(engine: workloads.Engine, command: str, size: int) -> Any:
+class _Trainers:
+    """The trainers one worker holds: JAX's two (compile included or not) share a process."""
+
+    def __init__(self, trainers: dict[str, workloads.Trainer]) -> None:
+        self.trainers = trainers
+        self.version = next(iter(trainers.values())).version
+
+
+def _make_trainer(name: str) -> _Trainers:
+    if name == "jax":
+        factories = workloads.TRAINER_FACTORIES
+        return _Trainers(
+            {"jax": factories["jax-jit"](), "jax+compile": factories["jax-jit+compile"]()}
+        )
+    return _Trainers({name: workloads.TRAINER_FACTORIES[name]()})
+
+
+def _run_trainer(trainers: _Trainers, command: str, size: int) -> Any:
+    """A trainer's commands: ``mlp`` (seconds per step, first loss), ``train`` (per trainer:
+    seconds, first loss, final weight and bias), ``compile`` (seconds to record the MLP)."""
+    if command == "mlp":
+        trainer = trainers.trainers.get("jax") or next(iter(trainers.trainers.values()))
+        step = trainer.mlp_step()
+        gc.collect()
+        return _time_steps(step, size)
+    if command == "train":
+        answers = {}
+        for name, trainer in trainers.trainers.items():
+            gc.collect()
+            start = time.perf_counter()
+            first, weight, bias = trainer.celsius_training(size)
+            answers[name] = (time.perf_counter() - start, first, weight, bias)
+        return answers
+    if command == "compile":
+        trainer = next(iter(trainers.trainers.values()))
+        assert trainer.compile_mlp is not None
+        return trainer.compile_mlp()
+    raise ValueError(f"bench worker: unknown command {command!r}")
+
+
+def _run(engine: Any, command: str, size: int) -> Any:
     """Run one command in a worker and return its answer, leaving nothing alive behind."""
+    if isinstance(engine, _Trainers):
+        return _run_trainer(engine, command, size)
+    if command == "train":
+        problem = workloads.celsius_problem(engine)
+        gc.collect()
+        start = time.perf_counter()
+        first = problem.step()
+        for _ in range(size - 1):
+            problem.step()
+        seconds = time.perf_counter() - start
+        weight, bias = engine.data(problem.weight), engine.data(problem.bias)
+        return {engine.name: (seconds, first, weight, bias)}
     if command in ("mlp", "celsius"):
         problem: Any = (
             workloads.mlp_problem(engine) if command == "mlp" else workloads.celsius_problem(engine)
@@ -140,12 +212,24 @@ class Plan:
     chain_rounds: dict[int, int]
     chain_sizes: dict[str, tuple[int, ...]]
     memory_nodes: int
+    train_rounds: int
+    train_steps: dict[str, int]  # fewer than CELSIUS_STEPS: timed and scaled up to it
+    compile_rounds: int
 
 
 FULL = Plan(
     mlp_rounds=7,
     # micrograd and PyTorch take about a second per MLP step: fewer steps per round for them.
-    mlp_steps={"autodiff": 10, "micrograd": 3, "pytorch": 3},
+    mlp_steps={
+        "autodiff": 10,
+        "micrograd": 3,
+        "pytorch": 3,
+        "tape-numpy": 30,
+        "tape-python": 5,
+        "pytorch-vectors": 100,
+        "jax": 100,
+        "numpy": 100,
+    },
     # Many short rounds (about 10 ms of autodiff, 30 of PyTorch, 40 of micrograd) rather than
     # few long ones: the engines take turns often, so a slow spell of the machine (they come
     # and go within seconds here) falls on all of them alike. 21 rounds of 200/100/50 steps
@@ -156,16 +240,41 @@ FULL = Plan(
     # PyTorch takes about 5 µs a scalar node each way: 10^6 would add about a minute to the run.
     chain_sizes={"autodiff": CHAIN_SIZES, "micrograd": CHAIN_SIZES, "pytorch": (10**4, 10**5)},
     memory_nodes=10**5,
+    train_rounds=5,
+    # micrograd and PyTorch scalars take 15 to 25 s for the whole training: a tenth of it, x10.
+    train_steps={"micrograd": 1_000, "pytorch": 1_000},
+    compile_rounds=3,
 )
 
 QUICK = Plan(
     mlp_rounds=2,
-    mlp_steps={"autodiff": 2, "micrograd": 1, "pytorch": 1},
+    mlp_steps={
+        "autodiff": 2,
+        "micrograd": 1,
+        "pytorch": 1,
+        "tape-numpy": 2,
+        "tape-python": 1,
+        "pytorch-vectors": 2,
+        "jax": 2,
+        "numpy": 2,
+    },
     celsius_rounds=3,
     celsius_steps={"autodiff": 20, "micrograd": 10, "pytorch": 5},
     chain_rounds={10**4: 3, 10**5: 3, 10**6: 2},
     chain_sizes={"autodiff": CHAIN_SIZES, "micrograd": (10**4,), "pytorch": (10**4,)},
     memory_nodes=10**4,
+    train_rounds=1,
+    train_steps={
+        "autodiff": 100,
+        "micrograd": 100,
+        "pytorch": 100,
+        "tape-numpy": 100,
+        "tape-python": 100,
+        "pytorch-vectors": 100,
+        "jax": 100,
+        "numpy": 100,
+    },
+    compile_rounds=1,
 )
 
 
@@ -181,6 +290,10 @@ class Results:
     chain: dict[tuple[str, int], list[float]] = field(default_factory=dict)
     chain_grad: dict[tuple[str, int], float] = field(default_factory=dict)
     memory: dict[str, workloads.Memory] = field(default_factory=dict)
+    train: dict[str, list[float]] = field(default_factory=dict)  # scaled to CELSIUS_STEPS
+    train_result: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    train_steps: dict[str, int] = field(default_factory=dict)
+    compile: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _rotate(items: Sequence[Worker], by: int) -> list[Worker]:
@@ -193,7 +306,7 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-WORKLOADS = ("mlp", "celsius", "chain", "memory")
+WORKLOADS = ("mlp", "celsius", "train", "compile", "chain", "memory")
 
 
 def measure(plan: Plan, workers: Sequence[Worker], chosen: Sequence[str] = WORKLOADS) -> Results:
@@ -214,9 +327,26 @@ def measure(plan: Plan, workers: Sequence[Worker], chosen: Sequence[str] = WORKL
     if results.mlp:
         results.mlp_nodes = running[0].ask("nodes")  # running[0] is autodiff
 
+    full = workloads.CELSIUS_STEPS
+    _progress(f"tutorial 002 training, {full:,} steps: {plan.train_rounds} rounds")
+    for round_index in range(plan.train_rounds if "train" in chosen else 0):
+        for worker in _rotate(running, round_index):
+            steps = plan.train_steps.get(worker.name, full)
+            for name, (seconds, first, weight, bias) in worker.ask("train", steps).items():
+                results.train.setdefault(name, []).append(seconds * full / steps)
+                results.train_result[name] = (first, weight, bias)
+                results.train_steps[name] = steps
+
+    _progress(f"record and compile the MLP graph: {plan.compile_rounds} rounds")
+    for round_index in range(plan.compile_rounds if "compile" in chosen else 0):
+        for worker in _rotate(running, round_index):
+            if worker.name.startswith("tape-"):
+                results.compile.setdefault(worker.name, []).append(worker.ask("compile"))
+
+    scalar = [worker for worker in running if worker.name in ENGINES]
     _progress(f"tutorial 002 step: {plan.celsius_rounds} rounds")
     for round_index in range(plan.celsius_rounds if "celsius" in chosen else 0):
-        for worker in _rotate(running, round_index):
+        for worker in _rotate(scalar, round_index):
             seconds, loss = worker.ask("celsius", plan.celsius_steps[worker.name])
             results.celsius.setdefault(worker.name, []).append(seconds)
             results.celsius_loss[worker.name] = loss
@@ -224,7 +354,7 @@ def measure(plan: Plan, workers: Sequence[Worker], chosen: Sequence[str] = WORKL
     for size, rounds in plan.chain_rounds.items() if "chain" in chosen else ():
         _progress(f"chain backward at {size:,} nodes: {rounds} rounds")
         for round_index in range(rounds):
-            for worker in _rotate(running, round_index):
+            for worker in _rotate(scalar, round_index):
                 if size not in plan.chain_sizes[worker.name]:
                     continue
                 seconds, grad = worker.ask("chain", size)
@@ -232,7 +362,7 @@ def measure(plan: Plan, workers: Sequence[Worker], chosen: Sequence[str] = WORKL
                 results.chain_grad[(worker.name, size)] = grad
 
     _progress(f"memory per node: a chain of {plan.memory_nodes:,} nodes")
-    for worker in running if "memory" in chosen else ():
+    for worker in scalar if "memory" in chosen else ():
         if worker.name != "pytorch":  # tracemalloc cannot see PyTorch's C++ allocations
             results.memory[worker.name] = worker.ask("memory", plan.memory_nodes)
     return results
@@ -268,10 +398,20 @@ def _median(values: list[float] | None) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def build_report(results: Results) -> tuple[list[list[str]], list[Target], list[str]]:
-    """The table rows (first row the header), the targets and notes for both outputs."""
+@dataclass
+class Report:
+    rows: list[list[str]]  # the eager engines' table, header first
+    training: list[list[str]]  # the tape's table, header first (only a header if not run)
+    targets: list[Target]
+    notes: list[str]
+    compile_line: str
+
+
+def build_report(results: Results) -> Report:
+    """The tables (first row the header), the targets and notes for both outputs."""
     baselines = [name for name in ENGINES[1:] if name in results.versions]
-    header = ["workload", *[n for n in ENGINES if n in results.versions]]
+    engines = [n for n in ENGINES if n in results.versions]
+    header = ["workload", *engines]
     header += [f"autodiff vs {name}" for name in baselines]
     rows = [header]
 
@@ -279,7 +419,7 @@ def build_report(results: Results) -> tuple[list[list[str]], list[Target], list[
         if "autodiff" not in medians:
             return  # the workload was not chosen
         row = [label]
-        for name in header[1 : 1 + len(results.versions)]:
+        for name in engines:
             value = medians.get(name, float("nan"))
             row.append(_seconds(value) if value == value else "not run")
         for name in baselines:
@@ -301,7 +441,7 @@ def build_report(results: Results) -> tuple[list[list[str]], list[Target], list[
         if "autodiff" not in results.memory:
             break
         row = [f"memory per node, {label} (bytes)"]
-        for name in header[1 : 1 + len(results.versions)]:
+        for name in engines:
             memory = results.memory.get(name)
             row.append(f"{getattr(memory, attribute):.0f}" if memory else "not measured")
         for name in baselines:
@@ -323,18 +463,15 @@ def build_report(results: Results) -> tuple[list[list[str]], list[Target], list[
     growth = chain.get(10**6, {}).get("autodiff", nan) / chain.get(10**5, {}).get("autodiff", nan)
     targets = [
         Target(
-            "MLP step >= 12x faster than micrograd", mlp.get("micrograd", nan) / ad_mlp, 12, True
-        ),
-        Target(
-            "tutorial 002 step >= 5x faster than micrograd",
-            celsius.get("micrograd", nan) / ad_celsius,
-            5,
+            "eager MLP step >= 8x faster than micrograd",
+            mlp.get("micrograd", nan) / ad_mlp,
+            8,
             True,
         ),
         Target(
-            "tutorial 002 step >= 10x faster than PyTorch scalar tensors",
-            celsius.get("pytorch", nan) / ad_celsius,
-            10,
+            "eager tutorial 002 step >= 5x faster than micrograd",
+            celsius.get("micrograd", nan) / ad_celsius,
+            5,
             True,
         ),
         Target(
@@ -346,14 +483,122 @@ def build_report(results: Results) -> tuple[list[list[str]], list[Target], list[
         Target("chain backward at 10^6 nodes <= 11x the time at 10^5", growth, 11, False),
     ]
 
+    train = {name: _median(times) for name, times in results.train.items()}
+    compiled = {name: _median(times) for name, times in results.compile.items()}
+    tape_train, tape_mlp = train.get("tape-numpy", nan), mlp.get("tape-numpy", nan)
+    targets += [
+        Target(
+            "tutorial 002 training: tape >= 15x faster than eager",
+            train.get("autodiff", nan) / tape_train,
+            15,
+            True,
+        ),
+        Target(
+            "tutorial 002 training: tape >= 100x faster than micrograd",
+            train.get("micrograd", nan) / tape_train,
+            100,
+            True,
+        ),
+        Target(
+            "tutorial 002 training: tape >= 5x faster than PyTorch with the data as tensors",
+            train.get("pytorch-vectors", nan) / tape_train,
+            5,
+            True,
+        ),
+        Target(
+            "tutorial 002 training: tape faster than JAX jit, compile included",
+            train.get("jax+compile", nan) / tape_train,
+            1,
+            True,
+        ),
+        Target(
+            "tutorial 002 training: tape within 1.5x of numpy by hand (tape / numpy)",
+            tape_train / train.get("numpy", nan),
+            1.5,
+            False,
+        ),
+        Target("MLP step: tape >= 30x faster than eager", ad_mlp / tape_mlp, 30, True),
+        Target(
+            "MLP step: tape >= 300x faster than micrograd",
+            mlp.get("micrograd", nan) / tape_mlp,
+            300,
+            True,
+        ),
+        Target(
+            f"record + compile the {results.mlp_nodes:,}-node MLP graph < 1 s (tape, auto)",
+            compiled.get("tape-numpy", nan),
+            1.0,
+            False,
+        ),
+    ]
+
+    training = [
+        ["engine", "tutorial 002 training (10,000 steps)", "tape is", "MLP step", "tape is"]
+    ]
+    for name, label in TRAINING_ROWS:
+        if name not in train and name not in mlp:
+            continue
+        cells = [label]
+        for medians, reference in ((train, tape_train), (mlp, tape_mlp)):
+            value = medians.get(name, nan)
+            scaled = (
+                name in results.train_steps and results.train_steps[name] < workloads.CELSIUS_STEPS
+            )
+            if value != value:
+                cells += ["not run", "–"]
+                continue
+            note = (
+                f" (x{workloads.CELSIUS_STEPS // results.train_steps[name]})"
+                if (medians is train and scaled)
+                else ""
+            )
+            cells.append(_seconds(value) + note)
+            ratio = value / reference
+            cells.append(
+                "–"
+                if name == "tape-numpy"
+                else f"{ratio:.1f}x faster"
+                if ratio >= 1
+                else f"{1 / ratio:.1f}x slower"
+            )
+        training.append(cells)
+    compile_line = ", ".join(
+        f"{name} {_seconds(seconds)}" for name, seconds in sorted(compiled.items())
+    )
+
     notes = _notes(results)
-    return rows, targets, notes
+    return Report(rows, training, targets, notes, compile_line)
 
 
 def _notes(results: Results) -> list[str]:
     notes = []
     for name, why in results.unavailable.items():
         notes.append(f"{name} is not installed here ({why}): its columns are left out.")
+    first_losses = {name: first for name, (first, _, _) in results.train_result.items()}
+    if first_losses:
+        reference_loss = next(iter(first_losses.values()))
+        same = all(
+            abs(v - reference_loss) <= 1e-9 * abs(reference_loss) for v in first_losses.values()
+        )
+        full = [
+            (name, weight, bias)
+            for name, (_, weight, bias) in results.train_result.items()
+            if results.train_steps.get(name) == workloads.CELSIUS_STEPS
+        ]
+        final_same = all(
+            abs(w - full[0][1]) <= 1e-9 * abs(full[0][1])
+            and abs(b - full[0][2]) <= 1e-9 * abs(full[0][2])
+            for _, w, b in full
+        )
+        text = f"Tutorial 002 training: first losses {'agree' if same else 'DISAGREE'} on every "
+        text += f"engine ({reference_loss:.12f})"
+        if full:
+            text += (
+                f"; the final weight and bias of the full runs "
+                f"{'agree' if final_same else 'DISAGREE'} to 1e-9 "
+                f"({full[0][1]:.9f}, {full[0][2]:.6f} after {workloads.CELSIUS_STEPS:,} steps)"
+            )
+        notes.append(text + ".")
     reference = results.mlp_loss.get("autodiff")
     if reference is not None:
         same = all(
@@ -386,7 +631,7 @@ def _figure(target: Target) -> str:
     return f"{target.figure:.2f}" if not target.at_least else f"{target.figure:.1f}x"
 
 
-def format_text(rows: list[list[str]], targets: list[Target], notes: list[str]) -> str:
+def _table_text(rows: list[list[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for index, row in enumerate(rows):
@@ -396,18 +641,27 @@ def format_text(rows: list[list[str]], targets: list[Target], notes: list[str]) 
         lines.append("  ".join(cells))
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
+    return lines
+
+
+def format_text(report: Report) -> str:
+    lines = _table_text(report.rows)
+    if len(report.training) > 1:
+        lines += ["", *_table_text(report.training)]
+    if report.compile_line:
+        lines += ["", f"Record and compile the MLP graph: {report.compile_line}"]
     lines.append("")
     lines.append("Targets:")
-    for target in targets:
+    for target in report.targets:
         lines.append(f"  [{_verdict(target):>7}]  {target.text}: {_figure(target)}")
-    met = [t.met for t in targets]
+    met = [t.met for t in report.targets]
     lines.append("")
     if all(m is True for m in met):
         lines.append("All targets met.")
     else:
         missed = sum(1 for m in met if m is not True)
         lines.append(f"{missed} of {len(met)} targets NOT MET or not run: see above.")
-    lines.extend(f"Note: {note}" for note in notes)
+    lines.extend(f"Note: {note}" for note in report.notes)
     return "\n".join(lines)
 
 
@@ -419,16 +673,33 @@ def machine_info() -> list[str]:
     ]
 
 
-def format_markdown(
-    rows: list[list[str]],
-    targets: list[Target],
-    notes: list[str],
-    results: Results,
-    plan: Plan,
-    elapsed: float,
-) -> str:
+def format_markdown(report: Report, results: Results, plan: Plan, elapsed: float) -> str:
     def line(cells: list[str]) -> str:
         return "| " + " | ".join(cells) + " |"
+
+    rows, targets, notes, training = report.rows, report.targets, report.notes, report.training
+    tape_section = (
+        [
+            "## The tape",
+            "",
+            "The same two trainings, recorded once and replayed by `autodiff.Tape`"
+            " ([The tape](tape.md)), beside the scalar engines and the same models written with"
+            " arrays: PyTorch with the data as tensors, JAX `jit`, and the gradient written by"
+            " hand in numpy (the floor for this kind of work).",
+            "",
+            "<!-- --8<-- [start:tape] -->",
+            line(training[0]),
+            line(["---"] + ["---:"] * (len(training[0]) - 1)),
+            *[line(row) for row in training[1:]],
+            "",
+            f"Recording and compiling the MLP graph ({results.mlp_nodes:,} nodes): "
+            f"{report.compile_line}.",
+            "<!-- --8<-- [end:tape] -->",
+            "",
+        ]
+        if len(training) > 1
+        else []
+    )
 
     versions = ", ".join(f"{name} {version}" for name, version in results.versions.items())
     out = [
@@ -445,6 +716,7 @@ def format_markdown(
         line(["---"] + ["---:"] * (len(rows[0]) - 1)),
         *[line(row) for row in rows[1:]],
         "",
+        *tape_section,
         "## Targets",
         "",
         "| target | measured | verdict |",
@@ -466,6 +738,19 @@ def format_markdown(
         "backward, update. Steps per round: "
         + ", ".join(f"{n} {s}" for n, s in plan.celsius_steps.items())
         + f"; {plan.celsius_rounds} rounds.",
+        "- **Tutorial 002 training**: the same model trained 10,000 steps from the same start,"
+        " everything included (building the graph, recording and compiling the tape, JAX's"
+        " compilation where said); micrograd and PyTorch scalars run "
+        + ", ".join(
+            f"{n} {s:,}" for n, s in plan.train_steps.items() if s < workloads.CELSIUS_STEPS
+        )
+        + " steps, scaled to 10,000 (marked x10). The gradient by hand in numpy is the textbook"
+        " one: `e = w * c + b - f`, loss `(e * e).sum() / n`, `dw = 2 (e * c).sum() / n`,"
+        " `db = 2 e.sum() / n`. PyTorch runs on one thread (`torch.set_num_threads(1)`);"
+        f" {plan.train_rounds} rounds.",
+        "- **The tape's MLP step**: the graph of the MLP workload recorded once, then each step"
+        " replays it (forward, zero gradients, backward, update). The array versions run the"
+        " same MLP on the 100 points at once, from the same weights (first losses agree).",
         "- **Chain**: `y = y + x`, `y = y * x`, ... for N operations on one leaf; the time of "
         "`backward()` alone (the topological walk and the chain rule), the graph built "
         "beforehand. micrograd's backward is recursive: the bench raises its recursion limit. "
@@ -490,9 +775,9 @@ def format_markdown(
         "make bench",
         "```",
         "",
-        "This makes its own environment, `.venv-bench`, with the project, micrograd 0.1.0 and",
-        "PyTorch 2.13.0 (CPU) when it can be installed; none of them is a dependency of the",
-        f"package. The whole run took {elapsed / 60:.1f} minutes on:",
+        "This makes its own environment, `.venv-bench`, with the project, micrograd 0.1.0,",
+        "PyTorch 2.13.0 (CPU) and JAX when they can be installed; none of them is a dependency",
+        f"of the package. The whole run took {elapsed / 60:.1f} minutes on:",
         "",
         *[f"- {info}" for info in machine_info()],
         f"- engines: {versions}",
@@ -526,7 +811,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
 
     started = time.perf_counter()
-    workers = [Worker(name) for name in ENGINES]
+    workers = [Worker(name) for name in (*ENGINES, *TRAINERS)]
     if not workers[0].available:
         print(f"bench: autodiff cannot be imported: {workers[0].detail}", file=sys.stderr)
         return 1
@@ -537,18 +822,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             worker.stop()
     elapsed = time.perf_counter() - started
 
-    rows, targets, notes = build_report(results)
+    report = build_report(results)
     print()
     print(f"autodiff benchmark ({'quick' if args.quick else 'full'} run, {elapsed:.0f} s)")
     print("; ".join(machine_info()))
     print("engines: " + ", ".join(f"{n} {v}" for n, v in results.versions.items()))
     print()
-    print(format_text(rows, targets, notes))
+    print(format_text(report))
     if not args.no_markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(
-            format_markdown(rows, targets, notes, results, plan, elapsed), encoding="utf-8"
-        )
+        args.markdown.write_text(format_markdown(report, results, plan, elapsed), encoding="utf-8")
         print(f"\nWrote {args.markdown}")
     return 0
 

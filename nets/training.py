@@ -1,8 +1,10 @@
 """The training loop the three tutorials share, and the ``History`` it returns.
 
 This module owns the loop (evaluate the loss, backward, one ``autodiff.optim.SGD`` step) and what
-is recorded along the way. It does not know any particular network: each tutorial module
-(``nets.neuron``, ``nets.hidden``, ``nets.celsius``) builds its model and loss and calls ``fit``.
+is recorded along the way: ``fit`` builds the graph afresh at every step, ``fit_replayed``
+records it once and replays it (``autodiff.Tape``), with the same numbers, many times faster.
+It does not know any particular network: each tutorial module (``nets.neuron``,
+``nets.hidden``, ``nets.celsius``) builds its model and loss and calls ``fit``.
 
 Example:
     >>> from nets.module import Neuron
@@ -22,17 +24,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autodiff import Value, no_grad
+from autodiff import Tape, Value, no_grad
 from autodiff.optim import SGD
+from autodiff.tape import Backend
 from nets.module import Module
 
-__all__ = ["Callback", "Evaluate", "History", "TrainingInterrupted", "check_steps", "fit"]
+__all__ = [
+    "Build",
+    "Callback",
+    "Evaluate",
+    "History",
+    "TrainingInterrupted",
+    "check_steps",
+    "fit",
+    "fit_replayed",
+]
 
 Callback = Callable[[int, float], None]
 """Called after each update with the step number (1 .. steps) and the loss before that update."""
 
 Evaluate = Callable[[], tuple[Value, dict[str, float]]]
 """Builds the loss at the current parameters; returns it and named outputs worth recording."""
+
+Build = Callable[[], tuple[Value, dict[str, Value]]]
+"""Builds the loss graph; returns it and named output nodes to record (``fit_replayed``)."""
 
 
 @dataclass
@@ -212,6 +227,35 @@ def fit(
         ([1.0, 0.25], [1.0, 0.5])
     """
     check_steps(steps, "fit")
+    built: list[Value] = []
+
+    def forward() -> tuple[float, dict[str, float]]:
+        loss, outputs = evaluate()
+        built[:] = [loss]
+        return loss.data, outputs
+
+    def last() -> tuple[float, dict[str, float]]:
+        with no_grad():
+            loss, outputs = evaluate()
+        return loss.data, outputs
+
+    return _train(
+        model, forward, lambda: built[0].backward(), last, net, steps, lr, seed, callback
+    )
+
+
+def _train(
+    model: Module,
+    forward: Callable[[], tuple[float, dict[str, float]]],
+    backward: Callable[[], object],
+    last: Callable[[], tuple[float, dict[str, float]]],
+    net: str,
+    steps: int,
+    lr: float,
+    seed: int | None,
+    callback: Callback | None,
+) -> History:
+    """The loop ``fit`` and ``fit_replayed`` share: forward, zero, backward, update, record."""
     optimizer = SGD(model.parameters(), lr=lr)
     named = model.named_parameters()
     history = History(net, steps, float(lr), seed, params={name: [] for name, _ in named})
@@ -219,10 +263,10 @@ def fit(
     def diverged(loss: float, step: int) -> ValueError:
         return ValueError(f"{net}: loss became {loss} at step {step}; is lr {lr:g} too large?")
 
-    def record(loss: Value, outputs: dict[str, float], step: int) -> None:
-        if not math.isfinite(loss.data):
-            raise diverged(loss.data, step)
-        history.losses.append(loss.data)
+    def record(loss: float, outputs: dict[str, float], step: int) -> None:
+        if not math.isfinite(loss):
+            raise diverged(loss, step)
+        history.losses.append(loss)
         for name, param in named:
             history.params[name].append(param.data)
         for name, number in outputs.items():
@@ -231,16 +275,15 @@ def fit(
     step = 0
     try:
         for step in range(steps):
-            loss, outputs = evaluate()
+            loss, outputs = forward()
             record(loss, outputs, step)
             optimizer.zero_grad()
-            loss.backward()
+            backward()
             optimizer.step()
             if callback is not None:
-                callback(step + 1, loss.data)
+                callback(step + 1, loss)
         step = steps
-        with no_grad():
-            loss, outputs = evaluate()
+        loss, outputs = last()
         record(loss, outputs, steps)
     except OverflowError:
         # An operation whose result does not fit in a float (exp, **) raises instead of
@@ -249,3 +292,57 @@ def fit(
     except KeyboardInterrupt:
         raise TrainingInterrupted(_so_far(history), steps) from None
     return history
+
+
+def fit_replayed(
+    model: Module,
+    build: Build,
+    *,
+    net: str,
+    steps: int,
+    lr: float,
+    seed: int | None,
+    callback: Callback | None = None,
+    backend: Backend = "auto",
+) -> History:
+    """``fit``, replaying one recorded graph (``autodiff.Tape``) instead of building it anew.
+
+    ``build`` is called once; its graph is recorded with the model's parameters live, and each
+    step replays it with their current numbers. The history is the one ``fit`` gives for the
+    same model and loss (bit for bit with the python backend), as long as the graph does not
+    depend on the numbers (no ``if`` on ``.data``; see ``autodiff.tape``).
+
+    Args:
+        model: The module whose parameters are trained.
+        build: Builds the loss at the current parameters, and named output nodes to record.
+        net: Name recorded in the history.
+        steps: Number of updates (>= 0).
+        lr: Learning rate (>= 0).
+        seed: Seed recorded in the history.
+        callback: Called after each update as ``callback(step, loss)``.
+        backend: The tape's backend.
+
+    Raises:
+        ValueError: ``steps`` or ``lr`` is negative, or a loss is not finite (as ``fit``).
+        TrainingInterrupted: Ctrl-C arrived (as ``fit``).
+
+    Example:
+        >>> from nets.module import Neuron
+        >>> n = Neuron.from_weights([1.0], bias=None)
+        >>> def build():
+        ...     out = n([1.0])
+        ...     return out**2, {"out": out}
+        >>> h = fit_replayed(n, build, net="n", steps=1, lr=0.25, seed=None)
+        >>> h.losses, h.params["w1"], h.outputs["out"]
+        ([1.0, 0.25], [1.0, 0.5], [1.0, 0.5])
+    """
+    check_steps(steps, "fit_replayed")
+    loss, outputs = build()
+    names = list(outputs)
+    tape = Tape(loss, backend=backend, watch=[outputs[name] for name in names])
+
+    def forward() -> tuple[float, dict[str, float]]:
+        value = tape.forward()
+        return value, dict(zip(names, tape.watched(), strict=True))
+
+    return _train(model, forward, tape.backward, forward, net, steps, lr, seed, callback)

@@ -135,3 +135,82 @@ def test_worker_refuses_an_unknown_command(engine):
     """A misspelt command is a ValueError naming it, not a silent None reply."""
     with pytest.raises(ValueError, match="unknown command 'chian'"):
         _load_script("run")._run(engine, "chian", 10)
+
+
+def test_tape_trainers_give_the_eager_numbers(monkeypatch):
+    """Both tape backends train tutorial 002 and step the MLP with eager's numbers, bit for bit."""
+    small = workloads.mlp_problem
+    monkeypatch.setattr(workloads, "mlp_problem", lambda engine: small(engine, points=6))
+    eager = workloads.TRAINER_FACTORIES["autodiff"]()
+    expected = eager.celsius_training(30)
+    expected_mlp = [eager.mlp_step()() for _ in range(1)]
+    for name in ("tape-numpy", "tape-python"):
+        trainer = workloads.TRAINER_FACTORIES[name]()
+        assert trainer.celsius_training(30) == expected, name
+        assert [trainer.mlp_step()()] == expected_mlp, name
+
+
+def test_numpy_trainer_agrees_with_the_engine():
+    """The gradient by hand in numpy starts from the same numbers and follows the same steps."""
+    eager = workloads.TRAINER_FACTORIES["autodiff"]()
+    by_hand = workloads.numpy_trainer()
+    for got, want in zip(by_hand.celsius_training(30), eager.celsius_training(30), strict=True):
+        assert got == pytest.approx(want, rel=1e-12)
+    hand_step, eager_step = by_hand.mlp_step(), eager.mlp_step()
+    for _ in range(3):  # the first loss, then two after updates by hand-written gradients
+        assert hand_step() == pytest.approx(eager_step(), rel=1e-12)
+
+
+def test_vector_baselines_agree_when_installed():
+    """PyTorch with tensors and JAX jit (when installed) start from the engine's numbers."""
+    eager = workloads.TRAINER_FACTORIES["autodiff"]()
+    first = eager.mlp_step()()
+    start = eager.celsius_training(3)
+    for name, module in (("pytorch-vectors", "torch"), ("jax-jit", "jax")):
+        if importlib.util.find_spec(module) is None:
+            continue
+        trainer = workloads.TRAINER_FACTORIES[name]()
+        assert trainer.mlp_step()() == pytest.approx(first, rel=1e-12), name
+        for got, want in zip(trainer.celsius_training(3), start, strict=True):
+            assert got == pytest.approx(want, rel=1e-12), name
+
+
+def test_worker_trains_and_compiles(monkeypatch):
+    """A trainer worker answers train with each trainer's time and numbers, compile with seconds."""
+    runner = _load_script("run")
+    small = workloads.mlp_problem
+    monkeypatch.setattr(workloads, "mlp_problem", lambda engine: small(engine, points=4))
+    trainers = runner._make_trainer("tape-numpy")
+    answer = runner._run(trainers, "train", 20)
+    seconds, first, weight, bias = answer["tape-numpy"]
+    assert seconds > 0
+    assert (first, weight, bias) == workloads.TRAINER_FACTORIES["autodiff"]().celsius_training(20)
+    assert runner._run(trainers, "compile", 0) > 0
+    scalar = runner._run(workloads.autodiff_engine(), "train", 20)
+    assert scalar["autodiff"][1:] == (first, weight, bias)
+
+
+def test_report_checks_the_tape_targets():
+    """Figures fed to the report come out as the tape's targets with the right verdicts."""
+    runner = _load_script("run")
+    results = runner.Results()
+    results.versions = dict.fromkeys((*runner.ENGINES, *runner.TRAINERS), "0")
+    results.mlp = {"autodiff": [0.1], "micrograd": [1.0], "tape-numpy": [0.002]}
+    results.train = {
+        "tape-numpy": [0.1],
+        "autodiff": [5.0],
+        "micrograd": [20.0],
+        "pytorch-vectors": [0.4],
+        "jax+compile": [0.3],
+        "numpy": [0.08],
+    }
+    results.compile = {"tape-numpy": [0.5]}
+    report = runner.build_report(results)
+    by_text = {target.text: (target.figure, target.met) for target in report.targets}
+    assert by_text["tutorial 002 training: tape >= 15x faster than eager"] == (50.0, True)
+    assert by_text["tutorial 002 training: tape >= 100x faster than micrograd"] == (200.0, True)
+    assert by_text["MLP step: tape >= 30x faster than eager"] == (50.0, True)
+    ratio, met = by_text["tutorial 002 training: tape within 1.5x of numpy by hand (tape / numpy)"]
+    assert ratio == pytest.approx(1.25)
+    assert met is True
+    assert any("tape is" in cell for cell in report.training[0])

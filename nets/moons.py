@@ -1,0 +1,420 @@
+"""micrograd's demo: an MLP 2-16-16-1 learns to separate two interleaving half moons.
+
+This module owns that network's data, model, loss, training run, accuracy, decision boundary
+and figures. It builds the model from ``nets.module.MLP`` and trains it by replaying one
+recorded graph (``autodiff.Tape``), so the 100 steps over a 65,000-node graph take seconds;
+``eager=True`` builds the graph afresh at every step instead, with the same numbers.
+
+The demo, as in micrograd's notebook (github.com/karpathy/micrograd, ``demo.ipynb``):
+
+* 100 points on two half circles with Gaussian noise (standard deviation 0.1), labelled -1 (the
+  upper moon) and +1 (the lower one), drawn with numpy alone: the same recipe as
+  scikit-learn's ``make_moons`` (points evenly spaced along each half circle, shuffled, then
+  noise added), without depending on it.
+* An MLP 2-16-16-1 with ReLU on the hidden layers and a linear output: the score. Weights are
+  drawn uniformly from [-1, 1), layer by layer and neuron by neuron; biases start at 0.
+* The max-margin loss ``mean(relu(1 - y * score)) + 1e-4 * sum(p * p)``: a point costs nothing
+  once its score has the right sign with a margin of 1; the second term (L2) keeps weights small.
+* 100 steps of SGD with the learning rate falling linearly, ``1.0 - 0.9 * k / 100`` at step k.
+  The accuracy is the share of points whose score has the sign of their label.
+
+``match_micrograd=True`` follows the notebook exactly: numpy's and Python's random generators
+seeded with 1337 and used in its order (the data shuffled and noised by numpy's legacy
+generator, the weights drawn by Python's), so the losses and accuracies printed at every step
+of the notebook are reproduced (to 1e-14 here; they differ from the notebook only in the order
+floating-point sums are added).
+
+Example:
+    >>> history = train(steps=2, match_micrograd=True)
+    >>> print(f"{history.losses[0]:.10f} {history.outputs['accuracy'][0]:.2f}")
+    0.8958441029 0.50
+    >>> print(f"{history.losses[1]:.10f} {history.outputs['accuracy'][1]:.2f}")
+    1.7235905337 0.81
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+import random
+from collections.abc import Callable, Mapping, Sequence
+
+from autodiff import Tape, Value, no_grad
+from nets.module import MLP
+from nets.training import History, check_steps
+
+__all__ = [
+    "ALPHA",
+    "DEFAULT_SEED",
+    "DEFAULT_STEPS",
+    "LAYERS",
+    "MICROGRAD_SEED",
+    "NOISE",
+    "SAMPLES",
+    "Point",
+    "accuracy",
+    "boundary",
+    "figures",
+    "graph",
+    "learning_rate",
+    "loss",
+    "make_moons",
+    "model",
+    "train",
+]
+
+Point = tuple[float, float]
+"""One data point (x, y)."""
+
+SAMPLES = 100
+"""How many points the demo uses."""
+NOISE = 0.1
+"""Standard deviation of the Gaussian noise added to each coordinate."""
+LAYERS = (16, 16, 1)
+"""Neurons per layer after the two inputs."""
+ALPHA = 1e-4
+"""Weight of the L2 term in the loss."""
+DEFAULT_STEPS = 100
+MICROGRAD_SEED = 1337
+"""The seed micrograd's notebook gives numpy and Python's random module."""
+DEFAULT_SEED = MICROGRAD_SEED
+
+
+def make_moons(
+    samples: int = SAMPLES,
+    noise: float = NOISE,
+    *,
+    seed: int = DEFAULT_SEED,
+    match_micrograd: bool = False,
+) -> tuple[list[Point], list[float]]:
+    """Return two interleaving half circles with noise, and their labels -1.0 and +1.0.
+
+    The upper moon (label -1) holds ``samples // 2`` points at angles evenly spaced over
+    [0, π]: (cos t, sin t); the lower moon holds the rest: (1 - cos t, 0.5 - sin t). The points
+    are shuffled, then Gaussian noise of standard deviation ``noise`` is added to each
+    coordinate.
+
+    Args:
+        samples: Number of points.
+        noise: Standard deviation of the noise.
+        seed: Seed of numpy's generator (``numpy.random.default_rng``).
+        match_micrograd: Draw as micrograd's notebook did through scikit-learn: numpy's legacy
+            generator (``RandomState``) seeded with ``seed``, shuffling with it, then the
+            noise. With seed 1337 this gives the notebook's data exactly.
+
+    Example:
+        >>> points, labels = make_moons(4, noise=0.0, seed=0)
+        >>> sorted((round(x, 2), round(y, 2), label) for (x, y), label in zip(points, labels))
+        [(-1.0, 0.0, -1.0), (0.0, 0.5, 1.0), (1.0, 0.0, -1.0), (2.0, 0.5, 1.0)]
+    """
+    import numpy as np
+
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
+        raise ValueError(f"make_moons: samples must be an int >= 2, got {samples!r}")
+    if not (isinstance(noise, (int, float)) and noise >= 0.0):
+        raise ValueError(f"make_moons: noise must be a number >= 0, got {noise!r}")
+    upper = samples // 2
+    lower = samples - upper
+    t_upper = np.linspace(0.0, np.pi, upper)
+    t_lower = np.linspace(0.0, np.pi, lower)
+    xs = np.concatenate([np.cos(t_upper), 1.0 - np.cos(t_lower)])
+    ys = np.concatenate([np.sin(t_upper), 1.0 - np.sin(t_lower) - 0.5])
+    points = np.stack([xs, ys], axis=1)
+    labels = np.concatenate([np.zeros(upper), np.ones(lower)])
+    order = np.arange(samples)
+    if match_micrograd:
+        legacy = np.random.RandomState(seed)
+        legacy.shuffle(order)
+        points, labels = points[order], labels[order]
+        points = points + legacy.normal(scale=noise, size=points.shape)
+    else:
+        generator = np.random.default_rng(seed)
+        generator.shuffle(order)
+        points, labels = points[order], labels[order]
+        points = points + generator.normal(scale=noise, size=points.shape)
+    return (
+        [(float(x), float(y)) for x, y in points],
+        [2.0 * float(label) - 1.0 for label in labels],
+    )
+
+
+def model(*, seed: int = DEFAULT_SEED) -> MLP:
+    """Return the MLP 2-16-16-1 (ReLU, linear output), weights from [-1, 1), biases 0.
+
+    Weights are drawn with ``random.Random(seed).uniform(-1, 1)`` in micrograd's order: layer
+    by layer, neuron by neuron, weight by weight.
+
+    Example:
+        >>> mlp = model(seed=1337)
+        >>> len(mlp.parameters())
+        337
+        >>> print(f"{mlp.parameters()[0].data:.6f}")
+        0.235506
+    """
+    mlp = MLP(2, list(LAYERS), rng=seed, activation="relu", output_activation="linear")
+    generator = random.Random(seed)
+    mlp.load_parameter_values(
+        {
+            name: 0.0 if name.endswith(".b") else generator.uniform(-1.0, 1.0)
+            for name, _ in mlp.named_parameters()
+        }
+    )
+    return mlp
+
+
+def loss(
+    mlp: MLP, points: Sequence[Point], labels: Sequence[float], *, alpha: float = ALPHA
+) -> tuple[Value, list[Value]]:
+    """Return the max-margin loss with L2 term, and each point's score.
+
+    ``mean(relu(1 - y * score)) + alpha * sum(p * p)``, written as micrograd's notebook writes
+    it.
+
+    Example:
+        >>> mlp = model(seed=1337)
+        >>> total, scores = loss(mlp, [(0.0, 0.0)], [1.0], alpha=0.0)
+        >>> print(f"{total.data:.6f} {scores[0].data:.6f}")  # relu(1 - 0) with zero biases
+        1.000000 0.000000
+    """
+    if len(points) != len(labels) or not points:
+        raise ValueError(
+            f"moons loss: need one label per point (at least one), got {len(points)} points "
+            f"and {len(labels)} labels"
+        )
+    scores = [mlp(list(point))[0] for point in points]
+    margins = [(1 + -label * score).relu() for label, score in zip(labels, scores, strict=True)]
+    data_loss = sum(margins) * (1.0 / len(margins))
+    regularisation = alpha * sum(p * p for p in mlp.parameters())
+    total = data_loss + regularisation
+    assert isinstance(total, Value)  # sum() starts from the number 0; the terms are Values
+    return total, scores
+
+
+def accuracy(scores: Sequence[float], labels: Sequence[float]) -> float:
+    """Return the share of points whose score has the sign of their label.
+
+    Example:
+        >>> accuracy([0.5, -2.0, 1.0], [1.0, -1.0, -1.0])
+        0.6666666666666666
+    """
+    right = sum((label > 0) == (score > 0) for score, label in zip(scores, labels, strict=True))
+    return right / len(labels)
+
+
+def learning_rate(step: int, steps: int = DEFAULT_STEPS) -> float:
+    """The notebook's schedule: 1.0 at step 0, falling linearly by 0.9 over ``steps`` steps.
+
+    Example:
+        >>> learning_rate(0), learning_rate(50)
+        (1.0, 0.55)
+    """
+    return 1.0 - 0.9 * step / steps
+
+
+def train(
+    steps: int = DEFAULT_STEPS,
+    seed: int = DEFAULT_SEED,
+    *,
+    match_micrograd: bool = False,
+    eager: bool = False,
+    callback: Callable[[int, float], None] | None = None,
+) -> History:
+    """Train the MLP on the moons by SGD with the notebook's falling learning rate.
+
+    Entry k of the history is measured after k updates: ``losses[k]`` and
+    ``outputs["accuracy"][k]`` are what the notebook prints at step k.
+
+    Args:
+        steps: Number of updates; the schedule spans them (``learning_rate(k, steps)``).
+        seed: Seed of the data and the weights.
+        match_micrograd: Data and weights exactly as in micrograd's notebook (seed 1337).
+        eager: Build the graph afresh at every step instead of replaying a ``Tape``
+            (slower; the same numbers).
+        callback: Called after each update as ``callback(step, loss)``.
+
+    Raises:
+        ValueError: ``steps`` is negative, the loss is not finite, or ``match_micrograd`` is
+            asked for with another seed than 1337.
+
+    Example:
+        >>> history = train(steps=3, seed=0)
+        >>> len(history.losses), history.lr
+        (4, 1.0)
+    """
+    check_steps(steps, "moons")
+    if match_micrograd and seed != MICROGRAD_SEED:
+        raise ValueError(
+            f"moons: match_micrograd uses micrograd's seed {MICROGRAD_SEED}, got seed={seed}"
+        )
+    points, labels = make_moons(seed=seed, match_micrograd=match_micrograd)
+    mlp = model(seed=seed)
+    params = mlp.parameters()
+    named = mlp.named_parameters()
+    history = History("moons", steps, learning_rate(0, max(steps, 1)), seed)
+    history.params = {name: [] for name, _ in named}
+    history.outputs = {"accuracy": []}
+
+    def record(value: float, scores: Sequence[float], step: int) -> None:
+        if not math.isfinite(value):
+            raise ValueError(f"moons: loss became {value} at step {step}")
+        history.losses.append(value)
+        history.outputs["accuracy"].append(accuracy(scores, labels))
+        for name, param in named:
+            history.params[name].append(param.data)
+
+    if eager:
+
+        def evaluate() -> tuple[float, list[float]]:
+            total, scores = loss(mlp, points, labels)
+            evaluate.last = total  # type: ignore[attr-defined]
+            return total.data, [score.data for score in scores]
+
+        def backward() -> None:
+            evaluate.last.backward()  # type: ignore[attr-defined]
+
+    else:
+        total, scores = loss(mlp, points, labels)
+        tape = Tape(total, watch=scores)
+
+        def evaluate() -> tuple[float, list[float]]:
+            return tape.forward(), tape.watched()
+
+        backward = tape.backward
+
+    for step in range(steps):
+        value, scores_now = evaluate()
+        record(value, scores_now, step)
+        for param in params:
+            param.grad = 0.0
+        backward()
+        rate = learning_rate(step, steps)
+        for param in params:
+            param.data -= rate * param.grad
+        if callback is not None:
+            callback(step + 1, value)
+    with no_grad():
+        value, scores_now = evaluate()
+    record(value, scores_now, steps)
+    return history
+
+
+def _model_with(params: Mapping[str, float]) -> MLP:
+    mlp = model(seed=DEFAULT_SEED)
+    mlp.load_parameter_values(params)
+    return mlp
+
+
+def graph(params: Mapping[str, float] | None = None, samples: int = 1) -> Value:
+    """Build the loss over the first ``samples`` points at ``params``, backpropagate, return it.
+
+    The whole loss has about 65,000 nodes; one point's share has about 700, the MLP's whole
+    forward pass. The score is labelled "score(i)" and the loss "loss".
+
+    Example:
+        >>> root = graph(samples=1)
+        >>> root.label, len(root.parents)
+        ('loss', 2)
+    """
+    mlp = model(seed=DEFAULT_SEED) if params is None else _model_with(params)
+    points, labels = make_moons(seed=DEFAULT_SEED, match_micrograd=True)
+    root, scores = loss(mlp, points[:samples], labels[:samples])
+    for i, score in enumerate(scores):
+        score.label = f"score({i})"
+    root.label = "loss"
+    root.backward()
+    return root
+
+
+def boundary(
+    params: Mapping[str, float], points: Sequence[Point], step: float = 0.25
+) -> tuple[list[float], list[float], list[list[float]]]:
+    """The model's score on a grid around ``points``: the x values, y values and score rows.
+
+    The grid spans the points' range widened by 1 on every side, ``step`` apart, as the
+    notebook's plot does. The decision boundary is where the score changes sign.
+
+    Example:
+        >>> xs, ys, rows = boundary(model(seed=0).parameter_values(), [(0.0, 0.0)], step=1.0)
+        >>> len(xs), len(ys), len(rows), len(rows[0])
+        (2, 2, 2, 2)
+    """
+    mlp = _model_with(params)
+    low_x = min(x for x, _ in points) - 1.0
+    high_x = max(x for x, _ in points) + 1.0
+    low_y = min(y for _, y in points) - 1.0
+    high_y = max(y for _, y in points) + 1.0
+    xs = [low_x + k * step for k in range(math.ceil((high_x - low_x) / step))]
+    ys = [low_y + k * step for k in range(math.ceil((high_y - low_y) / step))]
+    grid_x, grid_y = Value(0.0, label="x"), Value(0.0, label="y")
+    tape = Tape(mlp([grid_x, grid_y])[0], inputs=[grid_x, grid_y])
+    rows = [[tape.forward([x, y]) for x in xs] for y in ys]
+    return xs, ys, rows
+
+
+def figures(
+    history: History, out_dir: pathlib.Path, *, match_micrograd: bool = False
+) -> list[pathlib.Path]:
+    """Draw the decision boundary after training and the loss and accuracy curves (PNG).
+
+    Needs matplotlib (``nets.plots.require_matplotlib`` says how to install it). Returns the
+    files written: ``moons_boundary.png`` and ``moons_loss.png``.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     paths = figures(train(steps=2, seed=0), pathlib.Path(folder))
+        ...     print([path.name for path in paths])
+        ['moons_boundary.png', 'moons_loss.png']
+    """
+    from nets.plots import require_matplotlib
+
+    require_matplotlib()
+    from matplotlib.figure import Figure
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    points, labels = make_moons(seed=history.seed or 0, match_micrograd=match_micrograd)
+    xs, ys, rows = boundary(history.final_params, points)
+    figure = Figure(figsize=(5.6, 5.0), dpi=120)
+    ax = figure.subplots()
+    sides = [[1.0 if score > 0 else 0.0 for score in row] for row in rows]
+    ax.contourf(xs, ys, sides, levels=[-0.5, 0.5, 1.5], colors=["#9ecae1", "#fdae6b"], alpha=0.8)
+    for label, colour, marker in ((-1.0, "#08519c", "o"), (1.0, "#a63603", "s")):
+        chosen = [p for p, y in zip(points, labels, strict=True) if y == label]
+        ax.scatter(
+            [x for x, _ in chosen],
+            [y for _, y in chosen],
+            c=colour,
+            s=22,
+            marker=marker,
+            label=f"label {label:+.0f}",
+            edgecolors="white",
+            linewidths=0.5,
+        )
+    ax.set_title(
+        f"Decision boundary after {history.steps} steps "
+        f"(accuracy {history.outputs['accuracy'][-1]:.0%})"
+    )
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.legend(loc="upper right")
+    figure.tight_layout()
+    boundary_path = out_dir / "moons_boundary.png"
+    figure.savefig(boundary_path, format="png")
+
+    figure = Figure(figsize=(7.0, 4.4), dpi=120)
+    ax = figure.subplots()
+    steps = list(range(len(history.losses)))
+    ax.plot(steps, history.losses, color="#1f77b4", label="loss")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.grid(True, alpha=0.3)
+    other = ax.twinx()
+    other.plot(steps, history.outputs["accuracy"], color="#d62728", label="accuracy")
+    other.set_ylabel("accuracy")
+    other.set_ylim(0.0, 1.05)
+    ax.set_title("Max-margin loss and accuracy")
+    figure.legend(loc="center right")
+    figure.tight_layout()
+    loss_path = out_dir / "moons_loss.png"
+    figure.savefig(loss_path, format="png")
+    return [boundary_path, loss_path]

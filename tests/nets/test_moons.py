@@ -1,0 +1,145 @@
+"""micrograd's moons demo: the data recipe, the notebook's numbers, tape against eager."""
+
+from __future__ import annotations
+
+import math
+import pathlib
+import random
+
+import pytest
+
+from autodiff import topological_order
+from nets import moons
+
+NOTEBOOK = pathlib.Path(__file__).with_name("micrograd_demo_steps.txt")
+
+
+def _notebook() -> list[tuple[float, float]]:
+    rows = []
+    for line in NOTEBOOK.read_text(encoding="utf-8").splitlines():
+        if line.startswith("step"):
+            _, _, _, loss, _, accuracy = line.split()
+            rows.append((float(loss.rstrip(",")), float(accuracy.rstrip("%")) / 100))
+    return rows
+
+
+def test_data_without_noise_lie_on_the_two_half_circles():
+    """With noise 0, label -1 points lie on the upper unit half circle, +1 on the shifted lower."""
+    points, labels = moons.make_moons(10, noise=0.0, seed=3)
+    assert labels.count(-1.0) == labels.count(1.0) == 5
+    for (x, y), label in zip(points, labels, strict=True):
+        if label < 0:
+            assert math.hypot(x, y) == pytest.approx(1.0, abs=1e-12)
+            assert y >= -1e-12
+        else:
+            assert math.hypot(x - 1.0, y - 0.5) == pytest.approx(1.0, abs=1e-12)
+            assert y <= 0.5 + 1e-12
+
+
+def test_data_depend_only_on_the_seed():
+    """The same seed gives the same points; another seed other points; the noise has sd 0.1."""
+    first = moons.make_moons(seed=5)
+    assert moons.make_moons(seed=5) == first
+    assert moons.make_moons(seed=6) != first
+    noisy, _ = first
+    bare, _ = moons.make_moons(noise=0.0, seed=5)
+    offsets = [a - b for p, q in zip(noisy, bare, strict=True) for a, b in zip(p, q, strict=True)]
+    spread = math.sqrt(sum(d * d for d in offsets) / len(offsets))
+    assert 0.08 < spread < 0.12
+
+
+def test_model_draws_micrograds_weights_in_its_order():
+    """Weights are random.Random(seed).uniform(-1, 1) layer by layer, neuron by neuron; biases 0."""
+    mlp = moons.model(seed=1337)
+    generator = random.Random(1337)
+    named = mlp.named_parameters()
+    assert len(named) == 2 * 16 + 16 + 16 * 16 + 16 + 16 + 1
+    for name, param in named:
+        expected = 0.0 if name.endswith(".b") else generator.uniform(-1.0, 1.0)
+        assert param.data == expected, name
+
+
+def test_match_micrograd_reproduces_the_notebook_at_every_step():
+    """All 100 printed losses (to 1e-9 relative) and accuracies of micrograd's notebook."""
+    notebook = _notebook()
+    assert len(notebook) == 100
+    history = moons.train(match_micrograd=True)
+    for step, (loss, accuracy) in enumerate(notebook):
+        assert history.losses[step] == pytest.approx(loss, rel=1e-9), step
+        assert history.outputs["accuracy"][step] == pytest.approx(accuracy, abs=1e-12), step
+    assert history.outputs["accuracy"][-1] == 1.0
+
+
+def test_tape_training_equals_eager_training():
+    """Replaying the tape and rebuilding the graph every step give the same history, bit for bit."""
+    replayed = moons.train(steps=4, seed=2)
+    eager = moons.train(steps=4, seed=2, eager=True)
+    assert replayed.losses == eager.losses
+    assert replayed.outputs == eager.outputs
+    assert replayed.params == eager.params
+
+
+def test_loss_is_the_max_margin_loss_with_l2():
+    """With zero weights the scores are 0, each margin is relu(1 - 0) = 1, and the L2 term is 0."""
+    mlp = moons.model(seed=0)
+    mlp.load_parameter_values({name: 0.0 for name, _ in mlp.named_parameters()})
+    total, scores = moons.loss(mlp, [(0.5, 0.5), (1.0, -1.0)], [1.0, -1.0])
+    assert [s.data for s in scores] == [0.0, 0.0]
+    assert total.data == 1.0
+    mlp.load_parameter_values({"2.0.b": 2.0})  # score 2 for every point
+    total, _ = moons.loss(mlp, [(0.5, 0.5), (1.0, -1.0)], [1.0, -1.0], alpha=0.5)
+    # margins relu(1 - 2) = 0 and relu(1 + 2) = 3, mean 1.5; L2: 0.5 * 2² = 2
+    assert total.data == 3.5
+
+
+def test_accuracy_and_schedule():
+    """Accuracy counts matching signs; the learning rate falls from 1.0 by 0.9 over the run."""
+    assert moons.accuracy([1.0, -1.0, 2.0, -3.0], [1.0, 1.0, 1.0, -1.0]) == 0.75
+    assert moons.learning_rate(0) == 1.0
+    assert moons.learning_rate(100) == pytest.approx(0.1, abs=1e-15)
+    assert moons.learning_rate(10, steps=20) == pytest.approx(0.55, abs=1e-15)
+
+
+def test_match_micrograd_refuses_another_seed():
+    """The notebook's numbers need its seed: asking for both with another seed is a ValueError."""
+    with pytest.raises(ValueError, match="seed 1337"):
+        moons.train(steps=1, seed=3, match_micrograd=True)
+
+
+def test_graph_is_one_points_loss_backpropagated():
+    """The drawn graph is the loss over one point, with its score labelled and gradients set."""
+    root = moons.graph(samples=1)
+    labels = {node.label for node in topological_order(root)}
+    assert {"loss", "score(0)"} <= labels
+    assert root.grad == 1.0
+    assert any(node.grad != 0.0 for node in topological_order(root) if node.is_leaf)
+
+
+def test_boundary_scores_match_the_model():
+    """The boundary grid holds the model's own score at each grid point."""
+    mlp = moons.model(seed=4)
+    params = mlp.parameter_values()
+    xs, ys, rows = moons.boundary(params, [(0.0, 0.0), (1.0, 0.5)], step=0.5)
+    assert xs[0] == -1.0
+    assert ys[0] == -1.0
+    for y, row in zip(ys, rows, strict=True):
+        for x, score in zip(xs, row, strict=True):
+            assert score == mlp([x, y])[0].data
+
+
+def test_figures_are_pngs(tmp_path):
+    """The boundary and loss figures are written as PNG files."""
+    pytest.importorskip("matplotlib")
+    paths = moons.figures(moons.train(steps=2, seed=1), tmp_path)
+    assert [p.name for p in paths] == ["moons_boundary.png", "moons_loss.png"]
+    for path in paths:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_data_match_scikit_learn_make_moons():
+    """With match_micrograd the points and labels are scikit-learn's make_moons, exactly."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    points, labels = moons.make_moons(match_micrograd=True)
+    expected, classes = datasets.make_moons(n_samples=100, noise=0.1, random_state=1337)
+    assert points == [(float(x), float(y)) for x, y in expected]
+    assert labels == [2.0 * c - 1.0 for c in classes]
