@@ -19,13 +19,16 @@ on time, so the same arguments give byte-identical output.
 ``--out DIR`` writes, for each network, its computation graph as SVG (built at the run's starting
 parameters and backpropagated once) and the network's figures of the run as PNG. The figures
 need matplotlib: without it the graphs are still written and a note names the plots left out.
+A graph too large to draw is left out with a warning that says what to do instead.
 
 Progress goes to stderr: a bar on a terminal (tqdm), or on anything else a plain line every
-few seconds once a run is long. Ctrl-C prints the table of the steps done so far and exits 130.
+few seconds once a run is long; none when stderr is closed. Ctrl-C prints the table of the
+steps done so far and exits 130; Ctrl-C while the pictures are written prints the whole table.
 
 Exit status: 0 on success, 2 for bad arguments (with the usage), 130 when interrupted, and 1
-for anything else (training diverged, Graphviz missing, stdout closed, full or unable to
-encode the table), always with a one-line reason on stderr and never a traceback.
+for anything else (training diverged, Graphviz missing, a graph that cannot be drawn, stdout
+closed, full or unable to encode the output, ``--help`` included), always with a one-line
+reason on stderr (when stderr is open) and never a traceback.
 
 Example:
     >>> main(["hidden", "--json"])  # doctest: +ELLIPSIS
@@ -43,17 +46,21 @@ import math
 import os
 import pathlib
 import shutil
+import stat
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import autodiff
 from nets import plots, registry
 from nets.network import Network
 from nets.training import History, TrainingInterrupted
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite  # what argparse's print_help accepts; types only
 
 __all__ = ["DISTRIBUTION", "Heartbeat", "main"]
 
@@ -120,12 +127,47 @@ def _steps(count: int) -> str:
     return f"{count} step{'' if count == 1 else 's'}"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with ``--help`` written like every other output: a failure is one line, exit 1.
+
+    argparse writes the help and the version with a bare ``write`` and exits 0, so a full disk
+    (``--help > /dev/full``) or a closed stdout went unnoticed.
+    """
+
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:
+        """Write the help on stdout (or ``file``); exit 1, with the reason, if it cannot."""
+        if file is not None:
+            super().print_help(file)
+            return
+        status = _emit(self.format_help().rstrip("\n"), uses="which the help uses", hint=_UTF8_HINT)
+        if status:
+            self.exit(status)
+
+
+class _Version(argparse.Action):
+    """``--version``: print ``version`` on stdout and exit, 0 or 1 as the writing went."""
+
+    def __init__(self, option_strings: Sequence[str], version: str, **options: Any) -> None:
+        options.update(dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0)  # no value
+        super().__init__(option_strings, **options)
+        self.version = version
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        parser.exit(_emit(self.version, uses="which the version uses", hint=_UTF8_HINT))
+
+
 def _parser() -> argparse.ArgumentParser:
     listing = "\n".join(
         f"  {n.name:9} {n.description}\n  {'':9} (default {_steps(n.steps)} at lr {n.lr:g})"
         for n in registry.NETWORKS
     )
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="nets",
         description="Train the tutorial networks on the autodiff engine and show what happened.",
         epilog=f"networks:\n{listing}\n  {'all':9} each of the above, in this order\n\n"
@@ -180,25 +222,67 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="no progress and no notes on stderr")
     parser.add_argument(
         "--version",
-        action="version",
+        action=_Version,
         version=f"nets {autodiff.__version__} (installed as {DISTRIBUTION})",
+        help="show the version and the name the package is installed by, and exit",
     )
     return parser
 
 
 def _check_out(parser: argparse.ArgumentParser, out: pathlib.Path) -> None:
     """Create ``out`` and make sure a file can be written there, or exit 2 with the reason."""
-    if out.exists() and not out.is_dir():
-        parser.error(f"argument --out: {str(out)!r} is a file, not a directory")
+    obstacle = _obstacle(out)
+    if obstacle is not None:
+        parser.error(f"argument --out: {obstacle}")
     try:
         out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"argument --out: cannot create the folder {str(out)!r}: {_reason(error)}")
+    try:
         with tempfile.TemporaryFile(dir=out):
             pass
     except OSError as error:
-        reason = error.strerror or str(error)
-        if error.errno in (errno.ENOTDIR, errno.EEXIST):
-            reason = "a file is in the way, not a directory"
-        parser.error(f"argument --out: cannot write to {str(out)!r}: {reason}")
+        parser.error(f"argument --out: cannot create files in {str(out)!r}: {_reason(error)}")
+
+
+def _obstacle(out: pathlib.Path) -> str | None:
+    """What in ``out``'s path stops it from being a folder, in words, or None.
+
+    Walks from the top of the path down to ``out``: the first part that exists but leads to no
+    directory (a file, a broken symbolic link, a loop of links) is in the way.
+    """
+    for part in [*reversed(out.parents), out]:
+        try:
+            is_link = stat.S_ISLNK(os.lstat(part).st_mode)
+        except OSError:  # missing (mkdir creates it) or not to be looked at (mkdir will say)
+            return None
+        if os.path.isdir(part):  # a link to a folder counts: mkdir -p follows it too
+            continue
+        what = _link_trouble(part) if is_link else "is a file, not a directory"
+        if part == out:
+            return f"{str(out)!r} {what}"
+        return f"cannot create {str(out)!r}: {str(part)!r} is in the way: it {what}"
+    return None
+
+
+def _link_trouble(link: pathlib.Path) -> str:
+    """Why the symbolic link ``link`` leads to no folder: a loop, a missing target, a file."""
+    try:
+        os.stat(link)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "is a symbolic link in a loop of links (it never reaches a folder)"
+        return (
+            f"is a broken symbolic link: it points to {os.readlink(link)!r}, which does not exist"
+        )
+    return "is a symbolic link to a file, not a directory"
+
+
+def _reason(error: OSError) -> str:
+    """The system's reason, in words a person can act on."""
+    if error.errno == errno.ENOENT:  # the folder exists, yet "no such file": /proc, /sys
+        return "this place does not allow new files or folders (the system says: no such file)"
+    return error.strerror or str(error)
 
 
 def _matplotlib_present() -> bool:
@@ -322,6 +406,9 @@ class _Outcome:
     written: list[pathlib.Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     interrupted: str | None = None
+    """Set by Ctrl-C: what was interrupted, a line for stderr."""
+    error: str | None = None
+    """A picture that could not be written: the reason, after the table, exit status 1."""
 
 
 def _options(network: Network, args: argparse.Namespace) -> dict[str, Any]:
@@ -331,7 +418,7 @@ def _options(network: Network, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _progress(network: Network, steps: int, args: argparse.Namespace) -> _Bar | Heartbeat | None:
-    if args.quiet:
+    if args.quiet or sys.stderr is None:  # None: started with stderr closed (2>&-)
         return None
     if sys.stderr.isatty() and _columns(sys.stderr) > 0:
         with contextlib.suppress(ImportError):  # run from a source tree without tqdm: lines
@@ -358,7 +445,9 @@ def _run(network: Network, args: argparse.Namespace, outcome: _Outcome) -> None:
         )
     except TrainingInterrupted as stop:
         done = "before its first step" if stop.history is None else f"at step {stop.history.steps}"
-        outcome.interrupted = f"{network.name} interrupted {done} of {stop.planned}"
+        outcome.interrupted = (
+            f"{network.name} interrupted {done} of {stop.planned}; the table shows the steps done."
+        )
         if stop.history is not None:
             seconds = time.perf_counter() - started
             outcome.runs.append(_Run(network, stop.history, seconds, interrupted=True))
@@ -415,6 +504,11 @@ def _number(x: float) -> str:
 # -- pictures -------------------------------------------------------------------------------
 
 
+_EXPLORER_MAX_NODES = 500
+"""The explorer page's limit (``autodiff.viz.explore``'s default): a page of more nodes is too
+slow to lay out and too crowded to click through."""
+
+
 def _graph_picture(network: Network, root: autodiff.Value, out: pathlib.Path) -> pathlib.Path:
     from autodiff import viz
 
@@ -432,7 +526,7 @@ def _explorer_page(network: Network, root: autodiff.Value, out: pathlib.Path) ->
     from autodiff import viz
 
     try:
-        return viz.explore(root).save(out / f"{network.name}.html")
+        return viz.explore(root, max_nodes=_EXPLORER_MAX_NODES).save(out / f"{network.name}.html")
     except (RuntimeError, ValueError, OSError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         raise _RunError(
@@ -440,20 +534,62 @@ def _explorer_page(network: Network, root: autodiff.Value, out: pathlib.Path) ->
         ) from error
 
 
-def _pictures(run: _Run, out: pathlib.Path, with_plots: bool) -> list[pathlib.Path]:
-    network, history = run.network, run.history
+def _too_large(
+    network: Network, size: int, left_out: list[str], page_written: bool, flags: list[str]
+) -> str:
+    """The warning for a graph too large to draw, with advice a command-line user can follow."""
+    from autodiff import viz
+
+    limits = f"a drawing takes at most {viz.DEFAULT_MAX_NODES}"
+    if not page_written:
+        limits += f", the explorer page {_EXPLORER_MAX_NODES}"
+    advice = [f"open {network.name}.html (the explorer page) to see it"] if page_written else []
+    advice += [f"give a smaller {flag}" for flag in flags]  # the user's own options
+    return (
+        f"the graph of {network.name} has {size} Values, too many to draw ({limits}), so "
+        f"{' and '.join(left_out)} {'was' if len(left_out) == 1 else 'were'} not written"
+        + (f"; {', or '.join(advice)}" if advice else "")
+    )
+
+
+def _pictures(run: _Run, args: argparse.Namespace, with_plots: bool, outcome: _Outcome) -> None:
+    """Write the run's graph, explorer page and plots into ``--out``.
+
+    Each file joins ``outcome.written`` as soon as it is complete; a graph too large to draw is
+    left out with a warning that says what to do instead.
+    """
+    from autodiff import viz
+
+    network, history, out = run.network, run.history, args.out
     root = network.graph(history)
-    written = [_graph_picture(network, root, out), _explorer_page(network, root, out)]
+    size = len(autodiff.topological_order(root))
+    left_out = []
+    if size <= viz.DEFAULT_MAX_NODES:
+        outcome.written.append(_graph_picture(network, root, out))
+    else:
+        left_out.append(f"{network.name}_graph.svg")
+    if size <= _EXPLORER_MAX_NODES:
+        outcome.written.append(_explorer_page(network, root, out))
+    else:
+        left_out.append(f"{network.name}.html")
+    if left_out:
+        flags = [o.flag for o in network.options if o.dest in _options(network, args)]
+        page_written = size <= _EXPLORER_MAX_NODES
+        outcome.warnings.append(_too_large(network, size, left_out, page_written, flags))
     if with_plots:
-        written += network.figures(history, out)
-    return written
+        outcome.written += network.figures(history, out)
 
 
 # -- writing --------------------------------------------------------------------------------
 
+_STDOUT_CLOSED = "stdout is closed, so there is nowhere to print the results"
+_UTF8_HINT = "set PYTHONIOENCODING=utf-8"
+
 
 def _say(text: str) -> None:
-    """Write one line on stderr; a stderr that cannot take it is ignored (there is no other)."""
+    """Write one line on stderr; a stderr that is closed or cannot take it is ignored."""
+    if sys.stderr is None:  # started with 2>&-; print(file=None) would write on stdout
+        return
     with contextlib.suppress(OSError, ValueError):
         print(text, file=sys.stderr, flush=True)
 
@@ -463,8 +599,16 @@ def _fail(text: str, status: int = 1) -> int:
     return status
 
 
-def _emit(text: str) -> int:
-    """Write ``text`` and a newline on stdout and flush; return 0, or 1 with the reason."""
+def _emit(
+    text: str, uses: str = "which the table uses", hint: str = f"{_UTF8_HINT}, or use --json"
+) -> int:
+    """Write ``text`` and a newline on stdout and flush; return 0, or 1 with the reason.
+
+    ``uses`` and ``hint`` finish the message when stdout's encoding cannot write a character
+    of ``text``: where that character comes from, and what to do.
+    """
+    if sys.stdout is None:
+        return _fail(_STDOUT_CLOSED)
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     try:
         text.encode(encoding)
@@ -472,7 +616,7 @@ def _emit(text: str) -> int:
         bad = text[error.start]
         return _fail(
             f"stdout's encoding ({encoding}) cannot write {bad!a} (U+{ord(bad):04X}), "
-            "which the table uses; set PYTHONIOENCODING=utf-8, or use --json"
+            f"{uses}; {hint}"
         )
     try:
         sys.stdout.write(text + "\n")
@@ -496,28 +640,46 @@ def _silence_stdout() -> None:
         pass
 
 
+def _hold_closed_streams() -> None:
+    """Give a closed stdout's or stderr's descriptor (``>&-``, ``2>&-``) to the null device.
+
+    Python then sets ``sys.stdout`` or ``sys.stderr`` to None and leaves descriptor 1 or 2
+    free: the next file opened (a picture) would take it, and whatever a C library or a child
+    program writes to "stderr" would land in that file. nets itself keeps treating the stream
+    as closed.
+    """
+    for number, stream in ((1, sys.stdout), (2, sys.stderr)):
+        if stream is not None:
+            continue
+        try:
+            os.fstat(number)
+        except OSError:  # closed indeed: take it (os.open returns the lowest free descriptor)
+            with contextlib.suppress(OSError):
+                null = os.open(os.devnull, os.O_WRONLY)
+                if null != number:
+                    os.dup2(null, number)
+                    os.close(null)
+
+
 # -- main -----------------------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
 
-    Bad arguments exit (SystemExit 2) through argparse, printing the usage and the reason.
+    Bad arguments exit (SystemExit 2) through argparse, printing the usage and the reason;
+    ``--help`` and ``--version`` exit (SystemExit 0, or 1 when stdout cannot take them).
 
     Example:
         >>> main(["neuron", "--steps", "3", "--json"])  # doctest: +ELLIPSIS
         {"net": "neuron", "steps": 3, "lr": 0.5, "seed": 0, ...
         0
     """
+    _hold_closed_streams()
     try:
         return _main(argv)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # outside training and pictures: parsing, checks, printing
         return _fail("interrupted", _INTERRUPTED)
-    except UnicodeEncodeError as error:  # --help or a usage message on an ASCII-only stdout
-        return _fail(
-            f"the output's encoding ({error.encoding}) cannot write "
-            f"{error.object[error.start : error.start + 1]!a}; set PYTHONIOENCODING=utf-8"
-        )
     except Exception as error:  # the promise: one line, never a traceback (NETS_DEBUG=1 shows it)
         if os.environ.get("NETS_DEBUG"):
             raise
@@ -537,38 +699,58 @@ def _main(argv: Sequence[str] | None) -> int:
                 parser.error(f"argument {option.flag}: only for {network.name}, not {args.net}")
     if args.history and not args.json:
         parser.error("argument --history: goes with --json")
+    if sys.stdout is None:  # known now: fail before training, not after
+        return _fail(_STDOUT_CLOSED)
     if args.out is not None:
         _check_out(parser, args.out)
 
     outcome = _Outcome()
     try:
-        with_plots = False
-        if args.out is not None:
-            _check_dot()
-            with_plots = _matplotlib_present()
-            if not with_plots:
-                names = [name for network in networks for name in network.figure_names]
-                outcome.warnings.append(
-                    f"matplotlib is not installed, so these plots were not written: "
-                    f"{', '.join(names)}; install it with: {plots.INSTALL_HINT}"
-                )
+        with_plots = args.out is not None and _prepare_pictures(networks, outcome)
         for network in networks:
             _run(network, args, outcome)
             if outcome.interrupted:
                 break
-        if args.out is not None and not outcome.interrupted:
-            outcome.written = [
-                p for run in outcome.runs for p in _pictures(run, args.out, with_plots)
-            ]
     except _RunError as error:
         return _fail(str(error))
-
+    if args.out is not None and not outcome.interrupted:
+        _write_pictures(args, with_plots, outcome)
     return _report(args, outcome)
+
+
+def _prepare_pictures(networks: list[Network], outcome: _Outcome) -> bool:
+    """Check, before training, what ``--out`` needs; return whether the plots can be drawn."""
+    _check_dot()
+    if _matplotlib_present():
+        return True
+    names = [name for network in networks for name in network.figure_names]
+    outcome.warnings.append(
+        f"matplotlib is not installed, so these plots were not written: "
+        f"{', '.join(names)}; install it with: {plots.INSTALL_HINT}"
+    )
+    return False
+
+
+def _write_pictures(args: argparse.Namespace, with_plots: bool, outcome: _Outcome) -> None:
+    """Write every run's pictures, after training.
+
+    The runs are done, so nothing here may lose them: a picture that cannot be written, or
+    Ctrl-C, is recorded in ``outcome`` and reported after the table.
+    """
+    try:
+        for run in outcome.runs:
+            _pictures(run, args, with_plots, outcome)
+    except _RunError as error:
+        outcome.error = str(error)
+    except KeyboardInterrupt:
+        outcome.interrupted = (
+            "interrupted while writing pictures; training had finished, so the table is complete."
+        )
 
 
 def _report(args: argparse.Namespace, outcome: _Outcome) -> int:
     if outcome.interrupted:
-        _say(f"nets: {outcome.interrupted}; the table shows the steps done.")
+        _say(f"nets: {outcome.interrupted}")
     if args.json:
         summaries = [_summary(run, args.history) for run in outcome.runs]
         document = (
@@ -580,17 +762,26 @@ def _report(args: argparse.Namespace, outcome: _Outcome) -> int:
     if status:
         return status
     if outcome.written:
+        folder = f"{os.path.abspath(args.out)}{os.sep}"
+        count = len(outcome.written)
         message = (
-            f"Pictures ({len(outcome.written)} files) are in {os.path.abspath(args.out)}{os.sep}: "
+            f"Pictures ({count} file{'' if count == 1 else 's'}) are in {folder}: "
             + ", ".join(path.name for path in outcome.written)
         )
         if args.json:
             if not args.quiet:
                 _say(message)
         else:
-            status = _emit(f"\n{message}")
+            status = _emit(
+                f"\n{message}",
+                uses=f"which is in the path of the --out folder, {folder!a} (the pictures "
+                "were written there)",
+                hint=_UTF8_HINT,
+            )
     for warning in outcome.warnings:
         _say(f"nets: warning: {warning}")  # even with --quiet: files asked for are missing
+    if outcome.error:
+        return _fail(outcome.error)
     if outcome.interrupted:
         return _INTERRUPTED
     return status

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 
@@ -116,12 +117,15 @@ def test_bad_arguments_exit_2(args: list[str], reason: str) -> None:
 
 
 def test_unwritable_out_exits_2(tmp_path: pathlib.Path) -> None:
-    """An --out below a file exits 2 saying a file is in the way, not a directory."""
+    """An --out below a file exits 2 naming the file in the way."""
     blocker = tmp_path / "file.txt"
     blocker.write_text("not a folder")
     result = _run("hidden", "--out", str(blocker / "pictures"))
     assert result.returncode == 2
-    assert "a file is in the way, not a directory" in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        f"nets: error: argument --out: cannot create {str(blocker / 'pictures')!r}: "
+        f"{str(blocker)!r} is in the way: it is a file, not a directory"
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -433,3 +437,218 @@ def test_heartbeat_writes_whole_lines_every_few_seconds() -> None:
         "celsius: step 100/100 (100%), loss 0.01",
     ]
     assert "\r" not in stream.getvalue()
+
+
+# -- the review of the command line's failures (issue 15) ------------------------------------
+
+
+def _needs_dot() -> None:
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+
+
+def _shell(command: str, *args: str, **options: Any) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m nets args`` through sh, with ``command`` redirecting its streams."""
+    return subprocess.run(
+        ["sh", "-c", f'exec "$0" -m nets "$@" {command}', sys.executable, *args],
+        text=True,
+        timeout=300,
+        check=False,
+        **options,
+    )
+
+
+@pytest.mark.parametrize(
+    ("inputs", "files", "warning"),
+    [
+        (
+            "50",
+            ["neuron.html"],
+            "the graph of neuron has 152 Values, too many to draw (a drawing takes at most "
+            "150), so neuron_graph.svg was not written; open neuron.html (the explorer page) "
+            "to see it, or give a smaller --inputs",
+        ),
+        (
+            "200",
+            [],
+            "the graph of neuron has 602 Values, too many to draw (a drawing takes at most "
+            "150, the explorer page 500), so neuron_graph.svg and neuron.html were not "
+            "written; give a smaller --inputs",
+        ),
+    ],
+)
+def test_a_graph_too_large_to_draw_is_a_warning(
+    inputs: str,
+    files: list[str],
+    warning: str,
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A graph too large to draw leaves out its pictures with one warning; the table stays."""
+    _needs_dot()
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # the plots are not the point here
+    status = cli.main(["neuron", "--inputs", inputs, "--steps", "1", "--out", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert status == 0
+    assert f"  w{inputs} " in captured.out  # the table, down to the last weight
+    assert sorted(p.name for p in tmp_path.iterdir()) == files
+    assert f"nets: warning: {warning}" in captured.err.splitlines()
+    assert "max_nodes" not in captured.err  # Python-API advice is no use on the command line
+
+
+def test_closed_stderr_runs_normally() -> None:
+    """With stderr closed (2>&-), a long run prints its table and exits 0, without progress."""
+    result = _shell("2>&-", "celsius", "--steps", "3000", stdout=subprocess.PIPE)
+    assert result.returncode == 0
+    assert result.stdout.startswith("celsius  (tutorial 002")
+    assert "learned F = " in result.stdout
+
+
+def test_closed_stderr_keeps_warnings_off_stdout(tmp_path: pathlib.Path) -> None:
+    """With stderr closed, a warning is dropped, not printed on stdout, and --out works."""
+    _needs_dot()
+    result = _shell(
+        "2>&-",
+        "neuron",
+        "--inputs",
+        "50",
+        "--steps",
+        "1",
+        "--out",
+        str(tmp_path),
+        stdout=subprocess.PIPE,
+    )
+    assert result.returncode == 0
+    assert "warning" not in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("Pictures (")
+    assert (tmp_path / "neuron.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("args", [["hidden"], ["hidden", "--json"], ["--help"], ["--version"]])
+def test_stdout_closed_from_the_start_is_one_line(args: list[str]) -> None:
+    """With stdout closed (>&-), nets says so in one line on stderr and exits 1."""
+    result = _shell(">&-", *args, stderr=subprocess.PIPE)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "nets: error: stdout is closed, so there is nowhere to print the results\n"
+    )
+
+
+def test_ctrl_c_while_writing_pictures_keeps_the_table(tmp_path: pathlib.Path) -> None:
+    """Ctrl-C after training, while --out is written: the table, one line, exit 130."""
+    _needs_dot()
+    # SIGINT arrives as the explorer page is started, after the graph's SVG is written
+    send_ctrl_c_in_explore = (
+        "import os, signal; from autodiff import viz; real = viz.explore\n"
+        "def explore(*args, **kwargs):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return real(*args, **kwargs)\n"
+        "viz.explore = explore\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            send_ctrl_c_in_explore + _NETS_WITH_CTRL_C,
+            "hidden",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,  # the deadline: a Ctrl-C that went unnoticed would not finish sooner
+        check=False,
+    )
+    assert result.returncode == 130
+    assert result.stderr == (
+        "nets: interrupted while writing pictures; training had finished, so the table is "
+        "complete.\n"
+    )
+    assert "  1 step of SGD at lr 0.01, in " in result.stdout
+    assert "(interrupted)" not in result.stdout
+    assert "-0.99612544" in result.stdout
+    assert result.stdout.splitlines()[-1].endswith(": hidden_graph.svg")
+    assert [p.name for p in tmp_path.iterdir()] == ["hidden_graph.svg"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("option", ["--help", "--version"])
+def test_help_and_version_to_a_full_disk_are_one_line(option: str) -> None:
+    """--help and --version on a full device exit 1 with one line, like any other output."""
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "nets", option],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr == "nets: error: cannot write to stdout: No space left on device\n"
+
+
+def _out_refused(out: pathlib.Path | str, capsys: pytest.CaptureFixture[str]) -> str:
+    """Run ``hidden --out out`` in-process, expect exit 2, and return its last line of stderr."""
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["hidden", "--out", str(out)])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: nets")
+    return err.splitlines()[-1]
+
+
+def test_out_naming_a_broken_symbolic_link_says_so(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out naming a link to nothing says it is a broken link and where it points."""
+    link = tmp_path / "pictures"
+    link.symlink_to(tmp_path / "gone")
+    assert _out_refused(link, capsys) == (
+        f"nets: error: argument --out: {str(link)!r} is a broken symbolic link: it points to "
+        f"{str(tmp_path / 'gone')!r}, which does not exist"
+    )
+    assert _out_refused(link / "sub", capsys) == (
+        f"nets: error: argument --out: cannot create {str(link / 'sub')!r}: {str(link)!r} is "
+        f"in the way: it is a broken symbolic link: it points to {str(tmp_path / 'gone')!r}, "
+        "which does not exist"
+    )
+
+
+def test_out_naming_a_loop_of_symbolic_links_says_so(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out naming a link that leads back to itself says it is a loop of links."""
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    assert _out_refused(loop, capsys) == (
+        f"nets: error: argument --out: {str(loop)!r} is a symbolic link in a loop of links "
+        "(it never reaches a folder)"
+    )
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc (Linux)")
+def test_out_where_no_file_can_be_created_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    """--out /proc/self (a folder that takes no new files) says files cannot be created there."""
+    assert _out_refused("/proc/self", capsys) == (
+        "nets: error: argument --out: cannot create files in '/proc/self': this place does "
+        "not allow new files or folders (the system says: no such file)"
+    )
+
+
+def test_ascii_stdout_and_a_non_ascii_out_names_the_path(tmp_path: pathlib.Path) -> None:
+    """A character stdout cannot encode in the --out path is blamed on the path, not the table."""
+    _needs_dot()
+    out = tmp_path / "d\u00e9"
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    result = _run("neuron", "--steps", "2", "--out", str(out), env=env)
+    assert result.returncode == 1
+    assert result.stdout.startswith("neuron  (tutorial 000")  # the table was printed
+    folder = f"{out}{os.sep}"
+    assert result.stderr == (
+        "nets: error: stdout's encoding (ascii) cannot write '\\xe9' (U+00E9), which is in the "
+        f"path of the --out folder, {folder!a} (the pictures were written there); "
+        "set PYTHONIOENCODING=utf-8\n"
+    )
+    assert (out / "neuron_graph.svg").exists()
