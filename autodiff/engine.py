@@ -37,8 +37,7 @@ from __future__ import annotations
 import html
 import operator
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from itertools import repeat
 from typing import Any, Union
 
@@ -534,19 +533,15 @@ def _chain_rule(order: list[Value], seed: Any, create_graph: bool) -> None:
     # --8<-- [end:chain_rule]
 
 
-@contextmanager
-def _recording_if(create_graph: bool) -> Iterator[None]:
-    """Record the backward pass when ``create_graph`` is set; else change nothing.
+def _recording_if(create_graph: bool) -> dict[str, Any]:
+    """Switch on what the backward pass needs; ``mode.restore`` the result when done.
 
-    With ``create_graph`` it records even inside ``no_grad``, as PyTorch does, and derivative
-    rules give inf at poles. Plain backward works on floats only and changes no mode, so an
-    interrupt can never leave one behind.
+    With ``create_graph`` the pass is recorded (even inside ``no_grad``, as PyTorch does) and
+    derivative rules give inf at poles; plain backward works on floats only and switches
+    nothing. (Switched by hand, not by a ``with``: a Ctrl-C landing on a context manager's own
+    ``__exit__`` would skip it, while ``restore`` in a ``finally`` cannot be skipped.)
     """
-    if create_graph:
-        with mode.enable_grad(), mode.lenient():
-            yield
-    else:
-        yield
+    return mode.switch(recording=True, lenient=True) if create_graph else {}
 
 
 def _seed(gradient: object, create_graph: bool, where: str) -> Any:
@@ -592,18 +587,20 @@ def backward(root: Value, gradient: Operand = 1.0, *, create_graph: bool = False
     order = topological_order(root)
     saved = [node.grad for node in order]
     with mode.deferred_signals():  # Ctrl-C waits for the end, so it can't cut the loop short
+        previous = _recording_if(create_graph)
         try:
-            with _recording_if(create_graph):
-                _chain_rule(order, seed, create_graph)
-                for node, before in zip(order, saved, strict=True):
-                    if node.op is not None:
-                        if create_graph:  # an interior node keeps the number: as a Value
-                            node.grad = _data(node.grad)  # its graph would refer back to it
-                    elif not _is_zero(before):
-                        node.grad = _number(before) + node.grad  # leaves accumulate
+            _chain_rule(order, seed, create_graph)
+            for node, before in zip(order, saved, strict=True):
+                if node.op is not None:
+                    if create_graph:  # an interior node keeps the number: as a Value
+                        node.grad = _data(node.grad)  # its graph would refer back to it
+                elif not _is_zero(before):
+                    node.grad = _number(before) + node.grad  # leaves accumulate
         except BaseException:
             _put_back(order, saved)  # a failed call changes nothing
             raise
+        finally:
+            mode.restore(previous)
 
 
 def gradients(
@@ -645,14 +642,16 @@ def gradients(
     order = topological_order(output)
     saved = [node.grad for node in order]
     with mode.deferred_signals():  # Ctrl-C waits for the end, so it can't cut the loop short
+        previous = _recording_if(create_graph)
         try:
-            with _recording_if(create_graph):
-                _chain_rule(order, seed, create_graph)
+            _chain_rule(order, seed, create_graph)
             found = {node: node.grad for node in order}
             _put_back(order, saved)
         except BaseException:
             _put_back(order, saved)  # also when the error came while putting back above
             raise
+        finally:
+            mode.restore(previous)
     return tuple(found.get(x, 0.0) for x in wanted)
 
 

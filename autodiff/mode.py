@@ -41,6 +41,8 @@ __all__ = [
     "is_observed",
     "no_grad",
     "observing",
+    "restore",
+    "switch",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -137,6 +139,55 @@ def deferred_signals() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD - held_before)
 
 
+def switch(**changes: Any) -> dict[str, Any]:
+    """Set this thread's switches (``recording``, ``observer``, ``lenient``); return the old.
+
+    Pass the result to ``restore``. Call it just before a ``try`` whose ``finally`` restores:
+    a Ctrl-C can then stop it only before it changed anything.
+
+    Example:
+        >>> previous = switch(recording=False)
+        >>> try:
+        ...     is_grad_enabled()
+        ... finally:
+        ...     restore(previous)
+        False
+        >>> is_grad_enabled()
+        True
+    """
+    previous = {name: getattr(state, name) for name in changes}
+    try:
+        with deferred_signals():
+            for name, value in changes.items():
+                state.change(name, value)
+    except BaseException:  # a held Ctrl-C lands as the block ends: the caller never gets
+        restore(previous)  # ``previous``, so put everything back here
+        raise
+    return previous
+
+
+def restore(previous: dict[str, Any], *, saved_depth: int | None = None) -> None:
+    """Put back the switches ``switch`` replaced, all of them, even if Ctrl-C comes meanwhile.
+
+    An interrupt while they are put back is held until they all are, then raised. With
+    ``saved_depth``, the stack of what ``no_grad`` blocks replaced is also cut back to
+    ``saved_depth - 1`` entries, in the same protected step.
+    """
+    pending: BaseException | None = None
+    while True:
+        try:
+            with deferred_signals():
+                for name, value in previous.items():
+                    state.change(name, value)
+                if saved_depth is not None:
+                    del state.saved[saved_depth - 1 :]  # idempotent, so a retry is harmless
+            break
+        except BaseException as error:  # the retry is the point: finish putting back first
+            pending = pending or error
+    if pending is not None:
+        raise pending
+
+
 def is_observed() -> bool:
     """Whether an observer watches this thread's nodes (``detect_anomaly``, for one).
 
@@ -183,20 +234,18 @@ class _GradMode:
         return _decorate(cls, function)  # used bare: ``@no_grad``
 
     def __enter__(self) -> None:
-        entered = False
+        # What this block replaces goes on the thread's stack first: if a Ctrl-C comes once
+        # the switch is made, __exit__ (below, or the with statement's) finds it there.
+        state.saved.append(state.recording)
         try:
-            with deferred_signals():
-                state.saved.append(state.recording)
-                state.change("recording", self._recording)
-                entered = True
+            switch(recording=self._recording)
         except BaseException:
-            if entered:  # a held Ctrl-C arrived just as the switch was made: undo it first
-                self.__exit__()
+            self.__exit__()
             raise
 
     def __exit__(self, *exc_info: object) -> None:
-        with deferred_signals():
-            state.change("recording", state.saved.pop())
+        depth = len(state.saved)
+        restore({"recording": state.saved[depth - 1]}, saved_depth=depth)
 
     def __call__(self, function: _F) -> _F:
         if not callable(function):
@@ -302,24 +351,18 @@ def observing(observer: GraphObserver) -> Iterator[None]:
         >>> count.made
         2
     """
-    saved = state.observer
+    previous = switch(observer=observer)
     try:
-        with deferred_signals():
-            state.change("observer", observer)
         yield
     finally:
-        with deferred_signals():
-            state.change("observer", saved)
+        restore(previous)
 
 
 @contextmanager
 def lenient() -> Iterator[None]:
     """Evaluate derivative rules with IEEE results at poles (``inf``) instead of errors."""
-    saved = state.lenient
+    previous = switch(lenient=True)
     try:
-        with deferred_signals():
-            state.change("lenient", True)
         yield
     finally:
-        with deferred_signals():
-            state.change("lenient", saved)
+        restore(previous)

@@ -239,9 +239,7 @@ def fit(
             loss, outputs = evaluate()
         return loss.data, outputs
 
-    return _train(
-        model, forward, lambda: built[0].backward(), last, net, steps, lr, seed, callback
-    )
+    return _train(model, forward, lambda: built[0].backward(), last, net, steps, lr, seed, callback)
 
 
 def _train(
