@@ -38,15 +38,20 @@ def shallow_copy(node: Value) -> Value:
 
 
 def deep_copy(root: Value, memo: dict[int, Any]) -> Value:
-    """A copy of the whole graph under ``root`` (``copy.deepcopy``), sharing what ``memo`` has."""
+    """A copy of the whole graph under ``root`` (``copy.deepcopy``), sharing what ``memo`` has.
+
+    Each node goes into ``memo`` before its grad is copied: after ``create_graph`` a leaf's grad
+    is a graph that refers back to the leaf, and must find the copy, not copy it again.
+    """
     for node in topological_order(root):
         if id(node) not in memo:
-            grad = node.grad if isinstance(node.grad, float) else copy.deepcopy(node.grad, memo)
-            copied = _new_node(type(node), node.data, grad, node.label, node.op)
+            copied = _new_node(type(node), node.data, 0.0, node.label, node.op)
             _set_operands(
                 copied, tuple(memo[id(x)] if isinstance(x, Value) else x for x in node.operands)
             )
             memo[id(node)] = copied
+            grad = node.grad
+            copied.grad = grad if isinstance(grad, float) else copy.deepcopy(grad, memo)
     result: Value = memo[id(root)]
     return result
 
@@ -56,9 +61,12 @@ def reduce(root: Value) -> tuple[Any, ...]:
 
     In the list each node's operands are numbers or the positions (ints) of Values earlier in
     it. Leaves are kept as themselves, so a parameter pickled beside the graph stays one object.
+    Grads travel as the pickle's *state*, which is stored after the object itself: a grad that
+    is a graph referring back to its node (after ``create_graph``) then finds it, instead of
+    pickling it again forever.
     """
     if root.op is None:
-        return (_rebuild_leaf, (type(root), root.data, root.grad, root.label))
+        return (_rebuild_leaf, (type(root), root.data, root.label), {"grad": root.grad})
     order = topological_order(root)
     position = {node: i for i, node in enumerate(order)}
     records: list[Any] = [
@@ -68,17 +76,27 @@ def reduce(root: Value) -> tuple[Any, ...]:
             type(node),
             node.op,
             node.data,
-            node.grad,
             node.label,
             *(position[x] if isinstance(x, Value) else x for x in node.operands),
         )
         for node in order
     ]
-    return (_rebuild_graph, (records,))
+    grads = [None if node.op is None else node.grad for node in order]
+    return (_rebuild_graph, (records,), {"grads": grads})
 
 
-def _rebuild_leaf(kind: type[Value], data: float, grad: Any, label: str) -> Value:
-    return _new_node(kind, data, grad, label, None)
+def set_state(node: Value, state: dict[str, Any]) -> None:
+    """Give a rebuilt leaf its grad, or a rebuilt graph all its interior grads."""
+    if "grad" in state:
+        node.grad = state["grad"]
+        return
+    for inner, grad in zip(topological_order(node), state["grads"], strict=True):
+        if inner.op is not None:
+            inner.grad = grad
+
+
+def _rebuild_leaf(kind: type[Value], data: float, label: str) -> Value:
+    return _new_node(kind, data, 0.0, label, None)
 
 
 def _rebuild_graph(records: list[Any]) -> Value:
@@ -87,8 +105,8 @@ def _rebuild_graph(records: list[Any]) -> Value:
         if isinstance(record, Value):
             nodes.append(record)
             continue
-        kind, op, data, grad, label, *operands = record
-        node = _new_node(kind, data, grad, label, op)
+        kind, op, data, label, *operands = record
+        node = _new_node(kind, data, 0.0, label, op)
         _set_operands(node, tuple(nodes[x] if isinstance(x, int) else x for x in operands))
         nodes.append(node)
     return nodes[-1]

@@ -322,6 +322,9 @@ class Value:
     def __reduce__(self) -> tuple[Any, ...]:
         return _copying.reduce(self)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        _copying.set_state(self, state)
+
 
 class _ManyOperands(Value):
     """A node of a custom op with three or more operands: the third and later live in ``_rest``."""

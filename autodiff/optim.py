@@ -22,9 +22,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections import deque
 from collections.abc import Iterable
+from itertools import repeat
 
+from autodiff.coerce import to_float
 from autodiff.engine import Value
+from autodiff.mode import deferred_signals
 
 __all__ = ["SGD"]
 
@@ -113,7 +117,9 @@ class SGD:
         """Update every parameter's ``data`` once from its current ``grad``.
 
         A ``grad`` that is a Value (after ``backward(create_graph=True)``) contributes its
-        number; the update itself is never recorded in any graph.
+        number; the update itself is never recorded in any graph. Every new number is worked
+        out before any is written, so a bad grad (TypeError naming the parameter) or a Ctrl-C
+        leaves every parameter and momentum buffer as it was.
 
         Example:
             >>> w = Value(2.0)
@@ -126,12 +132,18 @@ class SGD:
         """
         lr = self.lr
         momentum = self.momentum
-        buffers = self.momentum_buffers
+        buffers = list(self.momentum_buffers)
+        updated: list[Value] = []
+        new_data: list[float] = []
         for index, param in enumerate(self.params):
             grad = param.grad
             if grad is None:  # cleared by hand: skipped, as PyTorch does
                 continue
-            g = grad.data if isinstance(grad, Value) else float(grad)
+            g = (
+                grad.data
+                if isinstance(grad, Value)
+                else to_float(grad, f"SGD: the grad of {_name(index, param)}")
+            )
             if self.maximize:
                 g = -g
             if self.weight_decay != 0.0:
@@ -142,7 +154,11 @@ class SGD:
                 buffer = g if previous is None else momentum * previous + (1.0 - self.dampening) * g
                 buffers[index] = buffer
                 g = g + momentum * buffer if self.nesterov else buffer
-            param.data -= lr * g
+            updated.append(param)
+            new_data.append(param.data - lr * g)
+        with deferred_signals():  # written all at once (setattr in C), never half-way
+            deque(map(setattr, updated, repeat("data"), new_data), maxlen=0)
+            self.momentum_buffers = buffers
 
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` to 0.0, ready for the next ``backward``.
@@ -183,7 +199,7 @@ def _check_params(params: Iterable[Value]) -> tuple[Value, ...]:
     for position, param in enumerate(collected):
         if not isinstance(param, Value):
             raise TypeError(f"SGD: params[{position}] must be a Value, got {type(param).__name__}")
-        name = f"params[{position}]" + (f" ({param.label!r})" if param.label else "")
+        name = _name(position, param)
         if param.op is not None:
             raise ValueError(
                 f"SGD: {name} is the result of op {param.op.name!r}, not a leaf; only leaves "
@@ -193,3 +209,8 @@ def _check_params(params: Iterable[Value]) -> tuple[Value, ...]:
             raise ValueError(f"SGD: {name} appears more than once; it would be updated twice")
         seen.add(id(param))
     return collected
+
+
+def _name(position: int, param: Value) -> str:
+    """How errors call a parameter: ``params[3] ('w')``."""
+    return f"params[{position}]" + (f" ({param.label!r})" if param.label else "")

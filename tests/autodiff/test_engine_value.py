@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from autodiff import OPS, Value, define_op, topological_order
+from autodiff import OPS, Value, define_op, gradients, topological_order
 
 
 @pytest.mark.parametrize(("data", "expected"), [(3, 3.0), (2.5, 2.5), (True, 1.0), (False, 0.0)])
@@ -328,3 +328,35 @@ def test_unpickling_an_unknown_custom_op_names_it() -> None:
     payload = pickle.dumps(cube.op).replace(b"cube_for_pickling", b"cube_not_defined_")
     with pytest.raises(LookupError, match="cube_not_defined_"):
         pickle.loads(payload)
+
+
+def test_copies_and_pickles_after_create_graph() -> None:
+    """After create_graph a leaf's grad refers back to the leaf; copies and pickles still work.
+
+    y = x^3 at x = 2: the grad is 3x^2 = 12, and d/dx of the copied grad is 6x = 12.
+    """
+    x = Value(2.0, label="x")
+    y = x**3
+    y.backward(create_graph=True)
+    deep_x, deep_y = copy.deepcopy([x, y])
+    loaded_x, loaded_y = pickle.loads(pickle.dumps([x, y]))
+    for leaf, out in ((deep_x, deep_y), (loaded_x, loaded_y)):
+        assert leaf is not x
+        assert out.parents[0] is leaf
+        assert leaf.grad.data == 12.0
+        assert gradients(leaf.grad, [leaf]) == (12.0,)
+
+
+def test_pickle_a_deep_create_graph_gradient() -> None:
+    """A leaf whose create_graph grad is a graph of over 100,000 nodes pickles and loads.
+
+    y = x^30001 built as 30,000 products at x = 1: dy/dx = 30001 x^30000 = 30001.
+    """
+    x = Value(1.0)
+    y = x
+    for _ in range(30_000):
+        y = y * x
+    y.backward(create_graph=True)
+    assert len(topological_order(x.grad)) > 100_000
+    loaded = pickle.loads(pickle.dumps(x))
+    assert loaded.grad.data == x.grad.data == 30_001.0

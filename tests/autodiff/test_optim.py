@@ -213,3 +213,16 @@ def test_matches_torch(settings: dict[str, float]) -> None:
         assert [v.data for v in ours] == pytest.approx(
             [t.item() for t in theirs], rel=1e-15, abs=1e-15
         )
+
+
+def test_a_bad_grad_changes_no_parameter() -> None:
+    """A grad that is no number raises a TypeError naming SGD and the parameter, and no
+    parameter or momentum buffer has moved.
+    """
+    w1, w2 = Value(1.0, label="w1"), Value(1.0, label="w2")
+    optimizer = SGD([w1, w2], lr=0.1, momentum=0.9)
+    w1.grad = 1.0
+    w2.grad = "oops"  # type: ignore[assignment]
+    with pytest.raises(TypeError, match=r"SGD: the grad of params\[1\] \('w2'\): .*got str"):
+        optimizer.step()
+    assert (w1.data, w2.data, optimizer.momentum_buffers) == (1.0, 1.0, [None, None])
