@@ -216,9 +216,7 @@ def test_matches_torch(settings: dict[str, float]) -> None:
 
 
 def test_a_bad_grad_changes_no_parameter() -> None:
-    """A grad that is no number raises a TypeError naming SGD and the parameter, and no
-    parameter or momentum buffer has moved.
-    """
+    """A grad that is no number: TypeError naming SGD and the parameter; nothing has moved."""
     w1, w2 = Value(1.0, label="w1"), Value(1.0, label="w2")
     optimizer = SGD([w1, w2], lr=0.1, momentum=0.9)
     w1.grad = 1.0
