@@ -161,7 +161,8 @@ class Explanation:
             factors from ``output`` down to ``wrt``.
         text: The derivation.
         names: The name each node of the graph is called by (see ``node_names``).
-        number_format: The format spec the numbers are written with.
+        number_format: The format spec the numbers are written with (a number it would write
+            as 0 is written with significant digits, see ``explain``).
 
     Example:
         >>> from autodiff import Value
@@ -259,14 +260,15 @@ def _rows(explanation: Explanation) -> list[tuple[list[_Piece], list[_Piece]]]:
     header: list[_Piece] = [_Fraction(output_name, wrt_name)]
     spec = explanation.number_format
 
-    def number(x: float, wrapped: bool = False) -> _Number:
-        return _Number(_number(x, spec), wrapped)
+    def number(x: float, wrapped: bool = False, significant: bool = False) -> _Number:
+        return _Number(_number(x, spec, significant), wrapped)
 
     if explanation.path_count == 0:
         words = _Words(f"({output_name} does not depend on {wrt_name})")
         return [(header, [number(0.0), words])]
     paths = explanation.paths
-    total = number(explanation.total)
+    single = explanation.path_count == 1 and len(paths) == 1
+    total = number(explanation.total, significant=single and _tiny(paths[0], spec))
     if explanation.path_count == 1 and paths and len(paths[0]) <= 1:
         return [(header, [total])]
 
@@ -298,7 +300,8 @@ def _rows(explanation: Explanation) -> list[tuple[list[_Piece], list[_Piece]]]:
     ]
     if explanation.path_count > 1:
         products: list[list[_Piece]] = [
-            [number(math.prod(f.value for f in path))] for path in paths
+            [number(math.prod(f.value for f in path), significant=_tiny(path, spec))]
+            for path in paths
         ]
         sums = joined(products, hidden > 0)
         if hidden:
@@ -322,6 +325,7 @@ _LATEX_SPECIAL = {
     " ": "\\ ",
 }
 _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_SCIENTIFIC = re.compile(r"(-?\d+(?:\.\d+)?)[eE]([+-]?\d+)")  # 2.458e-05
 
 
 def _latex_name(name: str) -> str:
@@ -340,7 +344,14 @@ def _latex(piece: _Piece) -> str:
         upper, lower = _latex_name(piece.upper), _latex_name(piece.lower)
         return f"\\frac{{\\partial {upper}}}{{\\partial {lower}}}"
     if isinstance(piece, _Number):
-        text = piece.text if _PLAIN_NUMBER.fullmatch(piece.text) else _latex_name(piece.text)
+        scientific = _SCIENTIFIC.fullmatch(piece.text)
+        if scientific:  # 2.458e-05 as 2.458 \times 10^{-5}
+            mantissa, exponent = scientific.groups()
+            text = f"{mantissa} \\times 10^{{{int(exponent)}}}"
+        elif _PLAIN_NUMBER.fullmatch(piece.text):
+            text = piece.text
+        else:
+            text = _latex_name(piece.text)
         return f"({text})" if piece.wrapped else text
     if isinstance(piece, _Symbol):
         return {"+": "+", "\u22c5": "\\,", "\u2026": "\\cdots"}[piece.text]
@@ -357,7 +368,12 @@ def _html(piece: _Piece) -> str:
             f'<span style="{cell}">\u2202<i>{html.escape(piece.lower)}</i></span></span>'
         )
     if isinstance(piece, _Number):
-        text = html.escape(piece.text.replace("-", "\u2212"))
+        scientific = _SCIENTIFIC.fullmatch(piece.text)
+        if scientific:  # 2.458e-05 as 2.458 × 10 to the power -5
+            mantissa, exponent = scientific.groups()
+            text = f"{mantissa}\u00d710<sup>{int(exponent)}</sup>".replace("-", "\u2212")
+        else:
+            text = html.escape(piece.text.replace("-", "\u2212"))
         return f"({text})" if piece.wrapped else text
     if isinstance(piece, _Symbol):
         return {"+": "+", "\u22c5": "", "\u2026": "\u2026"}[piece.text]
@@ -389,15 +405,41 @@ def derivative_name(upper: str, lower: str) -> str:
 
 
 _WHOLE = re.compile(r"-?\d+\.0+")
+_PRECISION = re.compile(r"\.(\d+)")
 
 
-def _number(x: float, number_format: str) -> str:
-    """``x`` with ``number_format``, whole numbers without their zero decimals (``-1``)."""
+def _shows_zero(x: float, number_format: str) -> bool:
+    """True when ``x`` is not 0 but ``number_format`` writes it as 0 (``.4f``: 2.5e-05)."""
+    if x == 0.0 or not math.isfinite(x):
+        return False
+    mantissa = re.split("[eE]", format(x, number_format))[0]
+    return not re.search("[1-9]", mantissa)
+
+
+def _number(x: float, number_format: str, significant: bool = False) -> str:
+    """``x`` with ``number_format``, whole numbers without their zero decimals (``-1``).
+
+    A number that is not 0 is never written as 0: when ``number_format`` would (a fixed
+    number of decimals, a tiny number), or when ``significant`` is asked for, it is written
+    with as many significant digits as the format has decimals (``2.458e-05``).
+    """
+    if significant or _shows_zero(x, number_format):
+        precision = _PRECISION.search(number_format)
+        digits = max(int(precision.group(1)), 1) if precision else 6
+        return format(x, f".{digits}g")
     text = format(x, number_format)
     if _WHOLE.fullmatch(text):
         text = text.partition(".")[0]
         return "0" if text == "-0" else text
     return text
+
+
+def _tiny(path: Sequence[Factor], number_format: str) -> bool:
+    """Whether a factor of ``path`` needs significant digits; its product then does too.
+
+    ``(3)(2.458e-05) = 0.0001`` would read as wrong arithmetic; ``= 7.373e-05`` does not.
+    """
+    return any(_shows_zero(factor.value, number_format) for factor in path)
 
 
 def _depends_on(order: list[Value], wrt: Value) -> set[Value]:
@@ -497,7 +539,10 @@ def explain(
     Args:
         output: The node to differentiate.
         wrt: The node to differentiate with respect to (any node ``output`` depends on).
-        number_format: The format spec for non-whole numbers.
+        number_format: The format spec for non-whole numbers. A number that is not 0 but
+            would be written as 0 (2.5e-05 with ``.4f``) is written with as many significant
+            digits as the format has decimals instead (``2.458e-05``), and so is the product
+            of a path it is a factor of, so that the arithmetic on the line reads right.
         max_paths: How many paths to spell out; the rest are counted ("... and N more paths").
         fold: Show only labelled nodes (and ``output`` and ``wrt``) as links of the chain,
             folding the unlabelled nodes between two links into one factor: a summary in
@@ -589,9 +634,10 @@ def explain(
         return "".join(f"({_number(f.value, number_format)})" for f in path)
 
     def product(path: tuple[Factor, ...]) -> str:
-        return _number(math.prod(f.value for f in path), number_format)
+        return _number(math.prod(f.value for f in path), number_format, _tiny(path, number_format))
 
-    final = _number(derivative, number_format)
+    single = path_count == 1 and len(paths) == 1
+    final = _number(derivative, number_format, single and _tiny(paths[0], number_format))
     lines: list[str]
     if path_count == 1 and paths:
         (path,) = paths

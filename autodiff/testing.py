@@ -17,6 +17,12 @@ notebook shows as a table. The report has no blank line, so it can be pasted int
 it is. Two numbers agree when ``|yours - engine| <= max(rel * |engine|, abs)``, as in
 ``pytest.approx``.
 
+Lining factors up with the graph: a chain with one factor per step of a single path is lined
+up factor k with step k, at any length; folded factors are lined up by a search (dynamic
+programming for the best alignment on small graphs, a search for an agreeing one on large
+ones) whose work is bounded. Past the bound ``check_chain`` raises a ValueError that says so,
+and it never blames a factor it could not line up.
+
 Example:
     >>> from autodiff import Value
     >>> w = Value(0.5, label="w")
@@ -28,9 +34,11 @@ Example:
 
 from __future__ import annotations
 
+import collections
 import html
 import itertools
 import math
+import operator
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,8 +65,12 @@ DEFAULT_ABS = 1e-12
 
 # More paths than this are counted, not listed; per-path chains need at most this many.
 _MAX_PATHS = 64
-# Above this many links on a path the alignment (quadratic in the length) uses labelled links.
-_MAX_LINKS = 300
+# How much lining factors up with the graph check_chain does (see _align_chain), each about a
+# second: moves of the dynamic programming that finds the best alignment (a few microseconds
+# each), and numbers compared by the search for an agreeing alignment along one path (a
+# fraction of a microsecond each). A chain given one factor per step of one path needs neither.
+_MAX_WORK = 300_000
+_MAX_COMPARISONS = 3_000_000
 # Above this many nodes check_chain does not look for the variable a wrong chain belongs to,
 # nor try a wrong factor's rule at every node's value (only at the labelled nodes').
 _MAX_SEARCH = 200
@@ -419,6 +431,11 @@ class _Graph:
         self._derivatives: dict[Value, dict[Value, float]] = {}
         self._routes: dict[Value, dict[Value, int]] = {}
         self._coarse: Explanation | None = None
+        self._to_output: dict[Value, int] | None = None
+        self._spellings: dict[str, list[Value]] | None = None
+        self._alike: collections.Counter[tuple[Value, ...]] | None = None
+        self._depths: dict[Value, int] | None = None
+        self._local: dict[tuple[Value, ...], list[float]] | None = None
 
     @property
     def coarse(self) -> Explanation:
@@ -449,12 +466,29 @@ class _Graph:
 
     def derivative(self, upper: Value, lower: Value) -> float:
         """d upper / d lower through every route, from the engine (no grad touched)."""
+        if upper not in self._derivatives and self.only_by_edge(upper, lower):
+            # The edge (or parallel edges) is the only route: its local derivative is the
+            # whole derivative, and no pass over the graph below ``upper`` is needed.
+            return self.edge_derivative(upper, lower)
         if upper not in self._derivatives:
             below = topological_order(upper)
             self._derivatives[upper] = dict(
                 zip(below, (float(g) for g in gradients(upper, below)), strict=True)
             )
         return self._derivatives[upper].get(lower, 0.0)
+
+    def only_by_edge(self, upper: Value, lower: Value) -> bool:
+        """Whether ``lower`` is a parent of ``upper`` that reaches it by no other route."""
+        if lower not in upper.parents or lower not in self.position:
+            return False
+        start = self.position[lower]
+        return not any(
+            parent is not lower
+            and parent.parents  # a leaf depends on nothing
+            and self.position[parent] > start  # inputs come first: nothing earlier can
+            and self.routes(parent, lower)
+            for parent in dict.fromkeys(upper.parents)
+        )
 
     def edge_derivative(self, upper: Value, lower: Value) -> float:
         """The local derivative along the edge(s) from ``lower`` into ``upper``, summed."""
@@ -474,16 +508,65 @@ class _Graph:
             self._routes[lower] = counts
         return self._routes[lower].get(upper, 0)
 
+    def spellings(self) -> dict[str, list[Value]]:
+        """The nodes each name or label spells, without spaces (for edge names)."""
+        if self._spellings is None:
+            names: dict[str, list[Value]] = {}
+            for node, name in self.names.items():
+                names.setdefault("".join(name.split()), []).append(node)
+                if node.label and "".join(node.label.split()) not in names:
+                    names["".join(node.label.split())] = [node]
+                elif node.label:
+                    names["".join(node.label.split())].append(node)
+            self._spellings = names
+        return self._spellings
+
+    def looks_alike(self, path: Sequence[Factor]) -> bool:
+        """Whether written through its labelled nodes ``path`` could be another path too."""
+        if self._alike is None:
+            self._alike = collections.Counter(_labelled_joints(self, p) for p in self.fine.paths)
+        key = _labelled_joints(self, path)
+        unlisted = self.fine.path_count > len(self.fine.paths)
+        folds = len(key) < len(path)  # some unlabelled node is folded into a factor
+        return self._alike[key] > 1 or (unlisted and folds)
+
+    def depths(self) -> dict[Value, int]:
+        """How many steps the longest path from ``wrt`` up to each node that depends on it has."""
+        if self._depths is None:
+            steps = {self.wrt: 0}
+            for node in self.order[self.position.get(self.wrt, len(self.order)) + 1 :]:
+                reached = [steps[parent] for parent in node.parents if parent in steps]
+                if reached:
+                    steps[node] = max(reached) + 1
+            self._depths = steps
+        return self._depths
+
+    def longest(self) -> int:
+        """How many steps the longest path from ``wrt`` up to the output has."""
+        return self.depths().get(self.output, 0)
+
+    def to_output(self, node: Value) -> int:
+        """How many paths lead from ``node`` up to the output (parallel edges counted once)."""
+        if self._to_output is None:
+            counts = dict.fromkeys(self.order, 0)
+            counts[self.output] = 1
+            for upper in reversed(self.order):  # outputs first: each count is final when read
+                for parent in dict.fromkeys(upper.parents):
+                    counts[parent] += counts[upper]
+            self._to_output = counts
+        return self._to_output.get(node, 0)
+
     def paths(self) -> list[list[Value]]:
         """The listed paths (at most _MAX_PATHS) as nodes from output down to wrt."""
         return [[self.output, *[factor.lower for factor in path]] for path in self.fine.paths]
 
     def local(self, path: Sequence[Value]) -> list[float]:
         """The local derivative along each step of ``path`` (parallel edges summed)."""
-        by_path = {
-            (self.output, *[f.lower for f in p]): [f.value for f in p] for p in self.fine.paths
-        }
-        return by_path[tuple(path)]
+        if self._local is None:
+            self._local = {
+                (self.output, *[f.lower for f in p]): [f.value for f in p] for p in self.fine.paths
+            }
+        return self._local[tuple(path)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -542,72 +625,225 @@ def _align(
     factors other than 1 (a stray dL/dL = 1 is the likely extra), joints at unlabelled nodes
     (people split a chain where they named things), and wrong factors that cover more than
     one step (so the diagnosis can name one rule). This is dynamic programming over the
-    states (factors used, joint reached): quadratic in the number of nodes.
+    states (factors used, joint reached): (factors + 1) * (pairs of joints) moves, which
+    ``_work`` counts and callers keep under _MAX_WORK.
     """
     n, last = len(factors), len(nodes) - 1
-
-    def at(k: int) -> tuple[int, int]:  # (off the paths, unlabelled) for a joint at node k
-        if k == last:
-            return 0, 0
-        return off_path(k), 0 if nodes[k].label else 1
-
-    infinity: _Cost = (1 << 30, 0, 0, 0, 0)
-    best: dict[tuple[int, int], tuple[_Cost, tuple[int, int, _Item] | None]] = {
+    # state -> (cost, back pointer); a back pointer is (j, i, kind, k, agrees), made an _Item
+    # only for the alignment kept.
+    best: dict[tuple[int, int], tuple[_Cost, tuple[int, int, str, int, bool] | None]] = {
         (0, 0): ((0, 0, 0, 0, 0), None)
     }
+
+    def relax(state: tuple[int, int], total: _Cost, back: tuple[int, int, str, int, bool]) -> None:
+        # On a tie the later move wins: the joints then sit as far down as they can,
+        # so dL/dy (folding the loss's own steps) beats dL/d(y - t).
+        known = best.get(state)
+        if known is None or total <= known[0]:
+            best[state] = (total, back)
+
+    joint_costs = [
+        (0, 0) if k == last else (off_path(k), 0 if nodes[k].label else 1) for k in range(last + 1)
+    ]
     for j in range(n + 1):
         for i in range(last + 1):
-            if (j, i) not in best:
+            entry = best.get((j, i))
+            if entry is None:
                 continue
-            cost = best[(j, i)][0]
-            moves: list[tuple[tuple[int, int], _Cost, _Item]] = []
+            errors, off, odd, unlabelled, wide = entry[0]
+            parents = nodes[i].parents
             if j < n:
-                odd = 0 if math.fabs(factors[j]) == 1.0 else 1
-                moves.append(((j + 1, i), (1, 0, odd, 0, 0), _Item("extra", j, None, None, False)))
-            for k in below(i):
-                off, unlabelled = at(k)
-                if j < n:
-                    agrees = _agree(factors[j], value(i, k), rel, absolute)
-                    wide = 0 if agrees or nodes[k] in nodes[i].parents else 1
-                    step = (0 if agrees else 1, off, 0, unlabelled, wide)
-                    moves.append(((j + 1, k), step, _Item("match", j, i, k, agrees)))
-                missing = _Item("missing", None, i, k, False)
-                moves.append(((j, k), (1, off, 0, unlabelled, 0), missing))
-            for state, step, item in moves:
-                total: _Cost = (
-                    cost[0] + step[0],
-                    cost[1] + step[1],
-                    cost[2] + step[2],
-                    cost[3] + step[3],
-                    cost[4] + step[4],
+                factor = factors[j]
+                stray = 0 if math.fabs(factor) == 1.0 else 1
+                relax(
+                    (j + 1, i),
+                    (errors + 1, off, odd + stray, unlabelled, wide),
+                    (j, i, "extra", i, False),
                 )
-                # On a tie the later move wins: the joints then sit as far down as they can,
-                # so dL/dy (folding the loss's own steps) beats dL/d(y - t).
-                if total <= best.get(state, (infinity, None))[0]:
-                    best[state] = (total, (j, i, item))
+            for k in below(i):
+                k_off, k_unlabelled = joint_costs[k]
+                if j < n:
+                    agrees = _agree(factor, value(i, k), rel, absolute)
+                    k_wide = 0 if agrees or nodes[k] in parents else 1
+                    relax(
+                        (j + 1, k),
+                        (
+                            errors + (not agrees),
+                            off + k_off,
+                            odd,
+                            unlabelled + k_unlabelled,
+                            wide + k_wide,
+                        ),
+                        (j, i, "match", k, agrees),
+                    )
+                relax(
+                    (j, k),
+                    (errors + 1, off + k_off, odd, unlabelled + k_unlabelled, wide),
+                    (j, i, "missing", k, False),
+                )
     cost, back = best[(n, last)]
     items: list[_Item] = []
     while back is not None:
-        j, i, item = back
-        items.append(item)
+        j, i, kind, k, agrees = back
+        if kind == "extra":
+            items.append(_Item("extra", j, None, None, False))
+        elif kind == "match":
+            items.append(_Item("match", j, i, k, agrees))
+        else:
+            items.append(_Item("missing", None, i, k, False))
         back = best[(j, i)][1]
     return cost, tuple(reversed(items))
+
+
+def _work(factors: int, joints: int) -> int:
+    """How many moves ``_align`` makes at most: every pair of joints, for each factor count."""
+    return (factors + 1) * joints * (joints - 1) // 2
+
+
+class _TooMuchWorkError(Exception):
+    """A search for an alignment went over its budget (``args[0]``, in comparisons)."""
+
+
+def _exact(
+    factors: Sequence[float],
+    nodes: Sequence[Value],
+    ends: Callable[[int, int], Sequence[int]],
+    value: Callable[[int, int], float],
+    off_path: Callable[[int], int],
+    rel: float,
+    absolute: float,
+    budget: int,
+) -> tuple[_Item, ...] | None:
+    """An alignment in which every factor agrees and every joint is on every path, or None.
+
+    The same question as ``_align``'s cost (0, 0, ...), answered by following only the
+    stretches a factor agrees with: the states reached are few unless many stretches share
+    a number, so this is cheap where the dynamic programming is not. ``ends(i, after)`` lists
+    the joints a stretch from joint ``i`` may end at and still leave a step for each of the
+    ``after`` factors still to come (each factor stands for one step or more). Raises
+    _TooMuchWorkError after ``budget`` comparisons.
+    """
+    n, last = len(factors), len(nodes) - 1
+    came: dict[tuple[int, int], int] = {}  # (factors used, joint) -> the joint before
+    frontier = [0]
+    work = 0
+    for j in range(n):
+        reached: list[int] = []
+        for i in frontier:
+            candidates = ends(i, n - j - 1)
+            work += len(candidates)  # finding them, and the numbers from joint i down
+            for k in candidates:
+                work += 1
+                if work > budget:
+                    raise _TooMuchWorkError(budget)
+                if (j + 1, k) in came or (k != last and off_path(k)):
+                    continue
+                if _agree(factors[j], value(i, k), rel, absolute):
+                    came[(j + 1, k)] = i
+                    reached.append(k)
+        frontier = reached
+    if (n, last) not in came:
+        return None
+    items: list[_Item] = []
+    k = last
+    for j in range(n, 0, -1):
+        i = came[(j, k)]
+        items.append(_Item("match", j - 1, i, k, True))
+        k = i
+    return tuple(reversed(items))
+
+
+def _one_per_step(
+    factors: Sequence[float],
+    joints: Sequence[Value],
+    local: Sequence[float],
+    rel: float,
+    absolute: float,
+    along_path: bool,
+) -> _Alignment:
+    """Factor k on step k of one path: the alignment when there are as many factors as steps.
+
+    Every other alignment of as many factors as steps has an extra or a missing factor, so
+    when these all agree this is the only alignment without an error (what ``_align`` finds).
+    """
+    items = tuple(
+        _Item("match", k, k, k + 1, _agree(yours, engine, rel, absolute))
+        for k, (yours, engine) in enumerate(zip(factors, local, strict=True))
+    )
+    wrong = sum(not item.agrees for item in items)
+    unlabelled = sum(1 for node in joints[1:-1] if not node.label)
+    return _Alignment((wrong, 0, 0, unlabelled, 0), items, tuple(joints), tuple(local), along_path)
 
 
 def _align_chain(
     graph: _Graph, factors: Sequence[float], rel: float, absolute: float
 ) -> _Alignment | None:
-    """The best alignment of one chain with the graph, or None when the graph is too big.
+    """The best alignment of one chain with the graph; None when none agrees and it is too big.
 
-    The joints may be any nodes between ``wrt`` and ``output`` (only the labelled ones in a
-    graph of more than _MAX_LINKS such nodes); each factor's engine number is the derivative
-    between its two joints through every route.
+    The joints may be any nodes between ``wrt`` and ``output``; each factor's engine number is
+    the derivative between its two joints through every route. In order:
+
+    * one factor: it stands for the whole derivative;
+    * one path and one factor per step: factor k stands for step k, and when they all agree
+      no search is needed (no other alignment is free of errors);
+    * the best alignment (``_align``), when that takes at most _MAX_WORK moves; for one path
+      too long for that, the same along the path (``_align_path``);
+    * else an alignment in which every factor agrees (``_exact``), or None when there is
+      none: the factors are then wrong, but the graph is too big to say which one.
+
+    Raises:
+        ValueError: Even the search for an agreeing alignment is over its budget.
     """
+    if len(factors) == 1:  # the whole derivative: any other alignment has two errors or more
+        engine = graph.derivative(graph.output, graph.wrt)
+        agrees = _agree(factors[0], engine, rel, absolute)
+        item = _Item("match", 0, 0, 1, agrees)
+        return _Alignment(
+            (int(not agrees), 0, 0, 0, 0), (item,), (graph.output, graph.wrt), (engine,)
+        )
+    fine = graph.fine
+    if fine.path_count == 1:
+        (path,) = fine.paths
+        joints = [graph.output, *[factor.lower for factor in path]]
+        local = [factor.value for factor in path]
+        if len(factors) == len(local):
+            direct = _one_per_step(factors, joints, local, rel, absolute, False)
+            if direct.errors == 0:
+                return direct
+        if _work(len(factors), len(joints)) > _MAX_WORK:
+            # Along one path every node between wrt and output is on it, and the number for a
+            # stretch is a product of local derivatives: no pass of the engine per joint.
+            try:
+                return _align_path(factors, joints, local, rel, absolute, along_path=False)
+            except _TooMuchWorkError as error:
+                raise ValueError(_too_big(graph, len(factors), len(joints), error)) from None
+    between, below, ends, value, off_path = _joints(graph)
+    if _work(len(factors), len(between)) <= _MAX_WORK:
+        cost, items = _align(factors, between, below, value, off_path, rel, absolute)
+        values = tuple(None if item.kind == "extra" else value(*item.span()) for item in items)
+        return _Alignment(cost, items, tuple(between), values)
+    try:
+        found = _exact(factors, between, ends, value, off_path, rel, absolute, _MAX_WORK)
+    except _TooMuchWorkError as error:
+        raise ValueError(_too_big(graph, len(factors), len(between), error)) from None
+    if found is None:
+        return None
+    unlabelled = sum(1 for item in found[:-1] if not between[item.span()[1]].label)
+    values = tuple(value(*item.span()) for item in found)
+    return _Alignment((0, 0, 0, unlabelled, 0), found, tuple(between), values)
+
+
+def _joints(
+    graph: _Graph,
+) -> tuple[
+    list[Value],
+    Callable[[int], list[int]],
+    Callable[[int, int], list[int]],
+    Callable[[int, int], float],
+    Callable[[int], int],
+]:
+    """The candidate joints of a chain (outputs first) and what ``_align`` asks of them."""
     between = [node for node in reversed(graph.order) if graph.routes(node, graph.wrt)]
-    if len(between) > _MAX_LINKS:
-        between = [n for n in between if n.label or n is graph.output or n is graph.wrt]
-        if len(between) > _MAX_LINKS:
-            return None
     index = {node: i for i, node in enumerate(between)}
     total = graph.routes(graph.output, graph.wrt)
     below_cache: dict[int, list[int]] = {}
@@ -627,12 +863,50 @@ def _align_chain(
 
     def off_path(k: int) -> int:
         node = between[k]
-        on_every_path = graph.routes(graph.output, node) * graph.routes(node, graph.wrt) == total
+        on_every_path = graph.to_output(node) * graph.routes(node, graph.wrt) == total
         return 0 if on_every_path else 1
 
-    cost, items = _align(factors, between, below, value, off_path, rel, absolute)
-    values = tuple(None if item.kind == "extra" else value(*item.span()) for item in items)
-    return _Alignment(cost, items, tuple(between), values)
+    def ends(i: int, after: int) -> list[int]:
+        depth = graph.depths()  # the most steps from wrt up to each node
+        return [k for k in below(i) if depth[between[k]] >= after]
+
+    return between, below, ends, value, off_path
+
+
+def _exact_chain(graph: _Graph, factors: Sequence[float], rel: float, absolute: float) -> bool:
+    """Whether the factors line up with the graph, every one agreeing (_TooMuchWorkError if big)."""
+    if graph.fine.path_count == 0 or graph.wrt is graph.output:
+        return False
+    if len(factors) > graph.longest():
+        return False  # each factor stands for one step or more
+    if graph.fine.path_count == 1:
+        (path,) = graph.fine.paths
+        local = [factor.value for factor in path]
+        if len(factors) == len(local):
+            return all(_agree(y, e, rel, absolute) for y, e in zip(factors, local, strict=True))
+        joints = [graph.output, *[factor.lower for factor in path]]
+        _, ends, along = _along(local)
+        found = _exact(factors, joints, ends, along, lambda k: 0, rel, absolute, _MAX_COMPARISONS)
+        return found is not None
+    between, _, reach, value, off_path = _joints(graph)
+    return _exact(factors, between, reach, value, off_path, rel, absolute, _MAX_WORK) is not None
+
+
+def _too_big(graph: _Graph, factors: int, joints: int, error: _TooMuchWorkError) -> str:
+    """The message of the ValueError for a chain too big to line factors up with."""
+    header = graph.edge(graph.output, graph.wrt)
+    paths = graph.fine.path_count
+    if paths == 1:
+        steps = len(graph.fine.paths[0])
+        advice = f"give one factor per step of the path ({steps} factors)"
+    else:
+        advice = "give one chain per path (a list of lists), one factor per step"
+    return (
+        f"check_chain: cannot line your {factors} factors up with {header}: the chain from "
+        f"{graph.name(graph.wrt)} to {graph.name(graph.output)} has {joints} nodes, too many "
+        f"to try every way of splitting it (check_chain stops at {error.args[0]:,} comparisons). "
+        f"To check it, {advice}, or use assert_gradients for the gradient alone."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1051,7 +1325,12 @@ def _left_out(graph: _Graph, alignment: _Alignment) -> list[str]:
 
 
 def _in_labelled_terms(graph: _Graph, path: Sequence[Factor]) -> str:
-    """One path written through its labelled nodes: ``dL/dy1 * dy1/db = (-31.5)(1) = -31.5``."""
+    """One path written through its labelled nodes: ``dL/dy1 * dy1/db = (-31.5)(1) = -31.5``.
+
+    When another path folds into the same factors (their unlabelled nodes differ), the path's
+    nodes come first, from ``wrt`` up, so that each line says which path it is:
+    ``m -> n1 -> n3: dn3/dm = (0.786448) = 0.786448``.
+    """
     names: list[str] = []
     values: list[float] = []
     upper, value = path[0].upper, 1.0
@@ -1062,7 +1341,24 @@ def _in_labelled_terms(graph: _Graph, path: Sequence[Factor]) -> str:
             values.append(value)
             upper, value = factor.lower, 1.0
     numbers = "".join(f"({_fmt(v)})" for v in values)
-    return f"{' * '.join(names)} = {numbers} = {_fmt(math.prod(values))}"
+    text = f"{' * '.join(names)} = {numbers} = {_fmt(math.prod(values))}"
+    if graph.looks_alike(path):
+        return f"{_route_names(graph, path)}: {text}"
+    return text
+
+
+def _labelled_joints(graph: _Graph, path: Sequence[Factor]) -> tuple[Value, ...]:
+    """The nodes a path is written through in labelled terms: its labelled nodes and wrt."""
+    return tuple(f.lower for f in path if f.lower.label or f.lower is graph.wrt)
+
+
+def _route_names(graph: _Graph, path: Sequence[Factor]) -> str:
+    """The nodes of a path from ``wrt`` up to the output: ``m -> n1 -> n3``."""
+    nodes = [factor.lower for factor in reversed(path)] + [path[0].upper]
+    names = [graph.name(node) for node in nodes]
+    if len(names) > 12:  # a long path: its ends, and how many nodes are between
+        names = [*names[:4], f"... ({len(names) - 8} more) ...", *names[-4:]]
+    return " -> ".join(names)
 
 
 def _numbers(values: Iterable[object], where: str) -> list[float]:
@@ -1081,9 +1377,11 @@ def _wrong_variable(
         if candidate is graph.wrt or candidate is graph.output:
             continue
         other = _Graph(graph.output, candidate, rel, absolute)
-        found = _align_chain(other, factors, rel, absolute)
-        if found is not None and found.cost[:2] == (0, 0):
-            return candidate
+        try:
+            if _exact_chain(other, factors, rel, absolute):
+                return candidate
+        except _TooMuchWorkError:
+            continue  # too big to tell: not this one, as far as check_chain can say
     return None
 
 
@@ -1129,8 +1427,10 @@ def check_chain(
         DerivationError: A factor disagrees, is missing or extra, or the chain leaves out
             paths (an AssertionError whose message is the report).
         TypeError: ``output`` is not a Value, or the factors are not numbers as above.
-        ValueError: No factors, an unknown or ambiguous label or edge name, or a bad
-            tolerance.
+        ValueError: No factors, an unknown or ambiguous label or edge name, a bad
+            tolerance, or a chain too long to line the factors up with: one factor per step
+            of a path needs no lining up, but folded factors are lined up by a search that
+            stops after a fixed amount of work (the message says how big the chain is).
 
     Example:
         >>> from autodiff import Value
@@ -1245,9 +1545,24 @@ def _check_one(
         return _fail(graph.report((), lines, False, title))
     alignment = _align_chain(graph, numbers, rel, absolute)
     if alignment is None:
-        title = f"check_chain: {header}: the paths are too long to line factors up with"
-        lines = ("Label the nodes your chain goes through, or use assert_gradients.",)
-        return _fail(graph.report((), lines, False, title))
+        title = f"check_chain: {header}: your {len(numbers)} factors do not make up {header}"
+        # (one factor is always lined up with the whole chain, so there are several here)
+        one_path = graph.fine.path_count == 1
+        reasons = (
+            f"However they are lined up with the chain from {graph.name(graph.wrt)} to "
+            f"{graph.name(graph.output)}, some factor of yours disagrees with the engine or "
+            "is missing or extra"
+            + ("" if one_path else ", or your chain leaves out some of the paths")
+            + ". The graph is too big for check_chain to work out which (comparing every way "
+            f"of lining them up would take over {_MAX_WORK:,} moves): "
+            + (
+                "give one factor per step of the path, or check a shorter part of it."
+                if one_path
+                else "give one chain per path (a list of lists), one factor per step."
+            ),
+            f"The engine's total: {header} = {_fmt(graph.fine.total)}.",
+        )
+        return _fail(graph.report((), reasons, False, title))
     rows = tuple(_rows_of(graph, alignment, numbers, 1))
     if alignment.cost[:2] == (0, 0):
         title = f"check_chain: {header}: {_all_agree(len(numbers), 'factor')}"
@@ -1304,22 +1619,37 @@ def _check_paths(
     paths = graph.paths()
     aligned: dict[int, tuple[int, _Alignment]] = {}  # path index -> (chain index, alignment)
     unmatched: list[int] = []
+    unfit: list[int] = []  # chains that agree with no path too long to find their best mistake
     for k, chain in enumerate(chains):
         options = []
+        too_long = no_fit = False
         for p, path in enumerate(paths):
             if p in aligned:
                 continue
-            local = graph.local(path)
-
-            def value(start: int, end: int, local: Sequence[float] = local) -> float:
-                return math.prod(local[start:end])  # along this path only
-
-            def below(i: int, last: int = len(path) - 1) -> range:
-                return range(i + 1, last + 1)
-
-            cost, items = _align(chain, path, below, value, lambda k: 0, rel, absolute)
-            values = tuple(None if item.kind == "extra" else value(*item.span()) for item in items)
-            options.append((cost, p, _Alignment(cost, items, tuple(path), values, True)))
+            try:
+                found = _align_path(chain, path, graph.local(path), rel, absolute)
+            except _TooMuchWorkError:
+                too_long = True  # over _MAX_COMPARISONS, the budget along a path
+                continue
+            if found is None:
+                no_fit = True  # no agreeing alignment, and too long to find the best wrong one
+            else:
+                options.append((found.cost, p, found))
+        if not any(cost[:2] == (0, 0) for cost, _, _ in options):
+            if too_long:
+                longest = max(len(path) for path in paths)
+                raise ValueError(
+                    f"check_chain: cannot line chain {k + 1} ({len(chain)} factors) up with "
+                    f"the paths of {header}: a path has {longest} nodes, too many to try every "
+                    f"way of splitting it (check_chain stops at {_MAX_COMPARISONS:,} "
+                    "comparisons). "
+                    "Give one factor per step of each path, or use assert_gradients for the "
+                    "gradient alone."
+                )
+            one_per_step = any(len(found.path) == len(chain) + 1 for _, _, found in options)
+            if no_fit and not one_per_step:  # it may be meant for that long path: blame none
+                unfit.append(k)
+                continue
         if not options:
             unmatched.append(k)
             continue
@@ -1342,6 +1672,15 @@ def _check_paths(
             what, findings = _first_problem(graph, alignment, chains[k], rel, absolute, k + 1)
             title = f"check_chain: {header}: {what}"
             break
+    for k in unfit:
+        findings.append(
+            f"Chain {k + 1} agrees with none of the paths of {header}, however its "
+            f"{len(chains[k])} factors are lined up, so some factor of it is wrong, missing or "
+            "extra. The paths are too long for check_chain to work out which (comparing every "
+            f"way of lining them up would take over {_MAX_WORK:,} moves): give one factor per "
+            "step of each path."
+        )
+        title = title or f"check_chain: {header}: chain {k + 1} does not make up any path"
     for k in unmatched:
         findings.append(
             f"Chain {k + 1} is one chain too many: {header} has {total} "
@@ -1360,15 +1699,76 @@ def _check_paths(
     return _fail(graph.report(tuple(rows), tuple(findings), False, title))
 
 
+def _along(
+    local: Sequence[float],
+) -> tuple[Callable[[int], range], Callable[[int, int], range], Callable[[int, int], float]]:
+    """``below``, ``ends`` and ``value`` for ``_align`` and ``_exact`` along one path."""
+    products: dict[int, list[float]] = {}
+
+    def value(start: int, end: int) -> float:
+        # The product of the local derivatives from ``start`` down to ``end``, multiplied in
+        # the order math.prod multiplies: one running product per start.
+        if start not in products:
+            products[start] = list(itertools.accumulate(local[start:], operator.mul))
+        return products[start][end - start - 1]
+
+    def below(i: int) -> range:
+        return range(i + 1, len(local) + 1)
+
+    def ends(i: int, after: int) -> range:
+        return range(i + 1, len(local) - after + 1)  # a step left for each factor after
+
+    return below, ends, value
+
+
+def _align_path(
+    chain: Sequence[float],
+    path: Sequence[Value],
+    local: Sequence[float],
+    rel: float,
+    absolute: float,
+    along_path: bool = True,
+) -> _Alignment | None:
+    """The best alignment of one chain with one path (``path``'s nodes, outputs first).
+
+    ``local`` are the local derivatives along the path; a stretch's number is their product.
+    As ``_align_chain``: one factor per step needs no search when all agree; else the best
+    alignment within _MAX_WORK moves; else one factor per step, wrong factors and all; else an
+    agreeing alignment, or None when there is none.
+
+    Raises:
+        _TooMuchWorkError: Even the search for an agreeing alignment is over _MAX_COMPARISONS.
+    """
+    direct = None
+    if len(chain) == len(local):
+        direct = _one_per_step(chain, path, local, rel, absolute, along_path)
+        if direct.errors == 0:
+            return direct
+    below, ends, value = _along(local)
+    if _work(len(chain), len(path)) <= _MAX_WORK:
+        cost, items = _align(chain, path, below, value, lambda k: 0, rel, absolute)
+        values = tuple(None if item.kind == "extra" else value(*item.span()) for item in items)
+        return _Alignment(cost, items, tuple(path), values, along_path)
+    if direct is not None:
+        return direct
+    if len(chain) == 1:  # the whole path: any other alignment has two errors or more
+        engine = value(0, len(path) - 1)
+        agrees = _agree(chain[0], engine, rel, absolute)
+        item = _Item("match", 0, 0, len(path) - 1, agrees)
+        return _Alignment(
+            (int(not agrees), 0, 0, 0, 0), (item,), tuple(path), (engine,), along_path
+        )
+    found = _exact(chain, path, ends, value, lambda k: 0, rel, absolute, _MAX_COMPARISONS)
+    if found is None:
+        return None
+    unlabelled = sum(1 for item in found[:-1] if not path[item.span()[1]].label)
+    values = tuple(value(*item.span()) for item in found)
+    return _Alignment((0, 0, 0, unlabelled, 0), found, tuple(path), values, along_path)
+
+
 def _parse_edge(graph: _Graph, text: str) -> tuple[Value, Value] | None:
     """The (upper, lower) nodes an edge name such as ``dL/dy`` or ``dL/d(y - t)`` means."""
-    names: dict[str, list[Value]] = {}
-    for node, name in graph.names.items():
-        names.setdefault("".join(name.split()), []).append(node)
-        if node.label and "".join(node.label.split()) not in names:
-            names["".join(node.label.split())] = [node]
-        elif node.label:
-            names["".join(node.label.split())].append(node)
+    names = graph.spellings()
 
     def node_called(part: str) -> Value | None:
         if part.startswith("(") and part.endswith(")"):
@@ -1427,9 +1827,9 @@ def _check_edges(
         edge = graph.edge(upper, lower)
         yours = edges[(upper, lower)]
         if (
-            not graph.routes(upper, lower)
-            or not graph.routes(graph.output, upper)
-            or not (graph.routes(lower, graph.wrt))
+            not (lower in upper.parents or graph.routes(upper, lower))
+            or not graph.to_output(upper)
+            or not graph.routes(lower, graph.wrt)
         ):
             rows.append(ChainRow(1, number, edge, yours, None, "extra"))
             if not title:
@@ -1512,7 +1912,9 @@ def _coverage(
                         f"paths through both are counted twice. One of them is extra."
                     ]
         through = sum(
-            graph.routes(node, lower) * graph.routes(lower, graph.wrt) for lower in lowers
+            (1 if graph.only_by_edge(node, lower) else graph.routes(node, lower))
+            * graph.routes(lower, graph.wrt)
+            for lower in lowers
         )
         if through != graph.routes(node, graph.wrt):
             left = [

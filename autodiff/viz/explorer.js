@@ -116,11 +116,21 @@
     return value;
   }
 
-  function isRight(value, expected) {
+  function isShown(text, question) {
+    // Exactly what the page shows for the engine's number (in any format, "12.3%" included).
+    return text.trim() !== "" && text.trim() === question.shown.trim();
+  }
+
+  function isRight(value, question) {
+    const expected = question.expected;
     if (!Number.isFinite(expected)) {
       return value === expected || (Number.isNaN(value) && Number.isNaN(expected));
     }
-    const tolerance = Math.max(data.relTol * Math.abs(expected), data.absTol);
+    if (question.shownValue !== null && value === question.shownValue) {
+      return true; // the number the page shows, written another way ("0.120" for "0.12")
+    }
+    // Half a unit of the last digit shown: the engine's number rounded as shown is right.
+    const tolerance = Math.max(data.relTol * Math.abs(expected), data.absTol, question.half);
     return Math.abs(value - expected) <= tolerance;
   }
 
@@ -133,11 +143,20 @@
         label: node.question,
         expected: number(node.expectedValue),
         shown: node.expected,
+        shownValue: node.expectedShown === null ? null : number(node.expectedShown),
+        half: node.expectedHalf,
         hint: node.gradHint,
       };
     }
     const edge = edges[i];
-    return { label: edge.name, expected: number(edge.localValue), shown: edge.local, hint: edge.hint };
+    return {
+      label: edge.name,
+      expected: number(edge.localValue),
+      shown: edge.local,
+      shownValue: edge.localShown === null ? null : number(edge.localShown),
+      half: edge.localHalf,
+      hint: edge.hint,
+    };
   }
 
   function answerState(key) {
@@ -167,10 +186,12 @@
     }
     if (value === null) {
       delete answers[key];
+    } else if (isShown(text, question)) {
+      answers[key] = { state: "right", text: text };
     } else if (value === undefined) {
       answers[key] = { state: "unreadable", text: text };
     } else {
-      answers[key] = { state: isRight(value, question.expected) ? "right" : "wrong", text: text };
+      answers[key] = { state: isRight(value, question) ? "right" : "wrong", text: text };
     }
     showAnswer(key);
     draw();
@@ -267,8 +288,7 @@
       make("p", {}, [
         "Work backwards from the output: for each node type " + data.gradName
         + ", and for each edge into it the local derivative. Press Enter or check. "
-        + "An answer is right within " + data.relTol + " \u00d7 |the engine's number| or "
-        + data.absTol + " of it, whichever is larger.",
+        + data.toleranceText,
       ]),
       make("p", { id: "score", class: "score" }),
     ]);

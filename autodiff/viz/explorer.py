@@ -39,10 +39,12 @@ Example:
 from __future__ import annotations
 
 import base64
+import decimal
 import hashlib
 import html
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -56,7 +58,7 @@ from typing import Any
 from autodiff.engine import Value, topological_order
 from autodiff.explain import explain
 from autodiff.steps import ChainRuleStep, chain_rule_steps
-from autodiff.viz.rendering import run_dot
+from autodiff.viz.rendering import check_timeout, run_dot
 
 __all__ = ["ExplorerPage", "explore"]
 
@@ -488,6 +490,46 @@ def _json_for_html(data: object) -> str:
     return text
 
 
+_FORMAT_TAIL = re.compile(r"(?:\.(\d+))?([eEfFgGn%]?)$")
+
+
+def _as_shown(text: str, number_format: str) -> tuple[float | None, float]:
+    """The number a formatted ``text`` shows, and half a unit of its last digit.
+
+    A quiz answer that is the engine's number rounded as the page shows it must be right, so
+    the tolerance includes half a unit of the last digit shown: 0.005 for ``0.12`` (``.2f``),
+    0.0005e-03 for ``1.235e-03`` (``.3e``). Formats that drop trailing zeros (``g``, and no
+    type with a precision) round to ``precision`` significant digits, which is what counts.
+    The number is None when ``text`` does not read as one (a fill character, say).
+
+    Example:
+        >>> _as_shown("0.12", ".2f"), _as_shown("0.5", ".3g"), _as_shown("12.3%", ".1%")
+        ((0.12, 0.005), (0.5, 0.0005), (0.123, 0.0005))
+    """
+    cleaned = text.strip().replace(",", "").replace("_", "")
+    percent = cleaned.endswith("%")
+    try:
+        shown = decimal.Decimal(cleaned.removesuffix("%"))
+    except decimal.InvalidOperation:
+        return None, 0.0
+    if not shown.is_finite():
+        return float(shown), 0.0
+    tail = _FORMAT_TAIL.search(number_format)
+    precision = tail.group(1) if tail else None
+    kind = tail.group(2) if tail else ""
+    last = shown.as_tuple().exponent
+    assert isinstance(last, int)  # a finite Decimal's exponent
+    if kind in ("g", "G", "n") or (kind == "" and precision is not None):
+        if shown == 0:
+            return 0.0, 0.0  # these formats write a tiny number as 1e-300, never as 0
+        last = shown.adjusted() - max(int(precision or 6), 1) + 1
+    elif kind == "" and precision is None:
+        return float(shown), 0.0  # str(x): every digit of the float, nothing rounded away
+    if percent:
+        shown, last = shown.scaleb(-2), last - 2
+    return float(shown), float(decimal.Decimal(5).scaleb(last - 1))
+
+
 def _number_json(x: float) -> float | str:
     """A float for JSON: non-finite numbers as the strings "inf", "-inf", "nan"."""
     return x if math.isfinite(x) else repr(x)
@@ -573,6 +615,11 @@ class ExplorerPage:
             ...     saved.read_text(encoding="utf-8") == page.html
             True
         """
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(
+                f"ExplorerPage.save: path must be a str or a path, got {type(path).__name__} "
+                f"({path!r})"
+            )
         target = Path(path)
         target.write_text(self.html, encoding="utf-8")
         return target
@@ -601,6 +648,7 @@ def _title_of(page: str) -> str:
 
 def _check_options(
     root: object,
+    path: object,
     focus: object,
     sample: object,
     max_nodes: object,
@@ -609,6 +657,8 @@ def _check_options(
     rel_tol: object,
     abs_tol: object,
     dot_timeout: object,
+    title: object,
+    quiz: object,
 ) -> None:
     if not isinstance(root, Value):
         raise TypeError(f"explore: root must be a Value, got {type(root).__name__}")
@@ -637,12 +687,17 @@ def _check_options(
             or not 0 <= tolerance < math.inf
         ):
             raise ValueError(f"explore: {name} must be a number >= 0, got {tolerance!r}")
-    if (
-        isinstance(dot_timeout, bool)
-        or not isinstance(dot_timeout, (int, float))
-        or not dot_timeout > 0
-    ):
-        raise ValueError(f"explore: dot_timeout must be a number > 0, got {dot_timeout!r}")
+    check_timeout(dot_timeout, "explore", "dot_timeout")
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"explore: path must be a str, a path or None, got {type(path).__name__} ({path!r})"
+        )
+    if title is not None and not isinstance(title, str):
+        raise TypeError(
+            f"explore: title must be a str or None, got {type(title).__name__} ({title!r})"
+        )
+    if not isinstance(quiz, bool):
+        raise TypeError(f"explore: quiz must be True or False, got {quiz!r}")
 
 
 def explore(
@@ -683,13 +738,16 @@ def explore(
         title: The page's title (default: "Explore <root's name>").
         rel_tol: In a quiz, an answer is right within ``rel_tol`` times the engine's number...
         abs_tol: ...or within ``abs_tol`` of it (so 4 decimals are enough by default).
-        dot_timeout: Seconds to wait for Graphviz's ``dot`` before raising DotFailedError.
+        dot_timeout: Seconds to wait for Graphviz's ``dot`` before raising DotFailedError
+            (above 0, at most a day).
 
     Returns:
         An ``ExplorerPage``: ``save(path)`` writes it, Jupyter displays it.
 
     Raises:
-        TypeError: ``root`` or ``focus`` is not a Value, ``sample`` not an int.
+        TypeError: ``root`` or ``focus`` is not a Value, ``sample`` not an int, ``path`` not
+            a str or path, ``title`` not a str, ``quiz`` not a bool, or ``dot_timeout`` not a
+            number.
         ValueError: A bad option, ``focus`` not in the graph, a graph over ``max_nodes``,
             or ``sample`` for a loss that is no sum of terms.
         IndexError: ``sample`` is not the number of one of the terms.
@@ -708,7 +766,18 @@ def explore(
         ('backward run', True)
     """
     _check_options(
-        root, focus, sample, max_nodes, number_format, rankdir, rel_tol, abs_tol, dot_timeout
+        root,
+        path,
+        focus,
+        sample,
+        max_nodes,
+        number_format,
+        rankdir,
+        rel_tol,
+        abs_tol,
+        dot_timeout,
+        title,
+        quiz,
     )
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}
@@ -808,6 +877,16 @@ class _Builder:
 
     def number(self, x: float) -> str:
         return format(x, self.number_format)
+
+    def rounding(self, name: str, shown: str) -> dict[str, float | str | None]:
+        """For a quiz: the number a question's answer is shown as, and half its last digit."""
+        if not self.quiz:
+            return {}
+        value, half = _as_shown(shown, self.number_format)
+        return {
+            f"{name}Shown": None if value is None else _number_json(value),
+            f"{name}Half": half,
+        }
 
     def operand_texts(self, node: Value, columns: int | None) -> tuple[list[str], list[str]]:
         """Each operand by name (cut to ``columns``) and by number."""
@@ -930,6 +1009,7 @@ class _Builder:
             "quiz": self.quiz,
             "relTol": rel_tol,
             "absTol": abs_tol,
+            "toleranceText": self.tolerance_text(rel_tol, abs_tol) if self.quiz else "",
             "summary": view.summary,
             "nodes": nodes,
             "edges": edges,
@@ -1006,10 +1086,22 @@ class _Builder:
         if self.quiz:
             text = (
                 "Exercise: type the local derivative of each edge and the gradient of each "
-                f"node ({_d(root_name)}/d(node)). An answer is right within "
-                f"{rel_tol:g} × |engine's number| or {abs_tol:g} of it, whichever is larger."
+                f"node ({_d(root_name)}/d(node)). {self.tolerance_text(rel_tol, abs_tol)}"
             )
         return text
+
+    def tolerance_text(self, rel_tol: float, abs_tol: float) -> str:
+        """The quiz's rule for a right answer, as the page states it."""
+        tail = _FORMAT_TAIL.search(self.number_format)
+        here = ""
+        if tail and tail.group(2) in ("f", "F", "%"):  # the same last digit for every number
+            half = _as_shown(format(1.0, self.number_format), self.number_format)[1]
+            here = f" ({decimal.Decimal(repr(half)):f} here)"  # 0.00005, not 5e-05
+        return (
+            f"An answer is right within {rel_tol:g} × |the engine's number|, within "
+            f"{abs_tol:g}, or within half a unit of the last digit the page shows{here}, "
+            "whichever is largest: the engine's number rounded as the page shows it is right."
+        )
 
     def edge(self, step: ChainRuleStep) -> dict[str, Any]:
         node, parent = step.node, step.parent
@@ -1040,6 +1132,7 @@ class _Builder:
             "name": name,
             "local": self.number(step.local),
             "localValue": _number_json(step.local),
+            **self.rounding("local", self.number(step.local)),
             "contribution": self.number(step.contribution),
             "hint": hint,
         }
@@ -1141,6 +1234,7 @@ class _Builder:
             "gradNote": grad_note,
             "expected": self.number(expected),
             "expectedValue": _number_json(expected),
+            **self.rounding("expected", self.number(expected)),
             "gradHint": grad_hint,
             "outside": self.number(math.fsum(outside[node])) if node in outside else None,
             "received": receipts[node],

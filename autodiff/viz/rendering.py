@@ -32,6 +32,8 @@ __all__ = ["DOT_TIMEOUT", "DotFailedError", "DotNotFoundError", "render", "run_d
 
 DOT_TIMEOUT: Final = 60.0
 """Seconds ``dot`` may take on one picture before it is stopped (``render(timeout=...)``)."""
+MAX_DOT_TIMEOUT: Final = 86400.0
+"""The longest time limit a caller may give ``dot``: a day (``inf`` is not a time limit)."""
 
 FORMATS: Final = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 _PNG_DPI: Final = "150"
@@ -80,6 +82,32 @@ class DotFailedError(RuntimeError):
     """
 
 
+def check_timeout(timeout: object, where: str, name: str = "timeout") -> float:
+    """``timeout`` as seconds for ``dot``, or a TypeError / ValueError naming ``where``.
+
+    A time limit is a number of seconds above 0 and at most ``MAX_DOT_TIMEOUT``: ``inf``,
+    ``nan`` and numbers too large for the operating system's timers are refused here, where
+    the caller gave them, rather than deep inside ``subprocess``.
+
+    Example:
+        >>> check_timeout(5, "render")
+        5.0
+        >>> check_timeout(float("inf"), "render")
+        Traceback (most recent call last):
+        ...
+        ValueError: render: timeout must be a number of seconds > 0 and at most 86400 (a day),
+        got inf
+    """
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"{where}: {name} must be a number of seconds, got {timeout!r}")
+    if not 0 < timeout <= MAX_DOT_TIMEOUT:  # nan fails both comparisons
+        raise ValueError(
+            f"{where}: {name} must be a number of seconds > 0 and at most "
+            f"{MAX_DOT_TIMEOUT:g} (a day), got {timeout!r}"
+        )
+    return float(timeout)
+
+
 def run_dot(source: str, output_format: str, *, where: str, timeout: float = DOT_TIMEOUT) -> bytes:
     """Lay out DOT ``source`` with ``dot`` and return the picture in ``output_format``.
 
@@ -93,6 +121,7 @@ def run_dot(source: str, output_format: str, *, where: str, timeout: float = DOT
         The bytes ``dot`` wrote.
 
     Raises:
+        TypeError, ValueError: ``timeout`` is not a number of seconds as ``check_timeout`` says.
         DotNotFoundError: ``dot`` is not on PATH.
         DotFailedError: ``dot`` crashed, exited with an error, or ran out of time.
 
@@ -100,6 +129,7 @@ def run_dot(source: str, output_format: str, *, where: str, timeout: float = DOT
         >>> run_dot("digraph { a -> b }", "svg", where="example").startswith(b"<?xml")
         True
     """
+    timeout = check_timeout(timeout, where)
     program = shutil.which("dot")
     if program is None:
         what = f"{output_format.upper()} pictures"
@@ -152,14 +182,17 @@ def render(
         root: The output node.
         path: Where to write; its folder must exist.
         options: A ``DrawOptions`` to start from, as in ``draw``.
-        timeout: Seconds ``dot`` may take before it is stopped.
+        timeout: Seconds ``dot`` may take before it is stopped: above 0, at most
+            ``MAX_DOT_TIMEOUT`` (a day).
         **changes: Any ``DrawOptions`` field by name, as in ``draw``.
 
     Returns:
         The path written, as a ``pathlib.Path``.
 
     Raises:
-        ValueError: If the suffix is not one of .svg, .png, .pdf, .dot, .gv (or as ``draw``).
+        ValueError: If the suffix is not one of .svg, .png, .pdf, .dot, .gv, or ``timeout`` is
+            not above 0 and at most a day (or as ``draw``).
+        TypeError: If ``timeout`` is not a number (or as ``draw``).
         DotNotFoundError: If the format needs ``dot`` and it is not installed.
         DotFailedError: If ``dot`` crashes or takes longer than ``timeout``.
 
@@ -180,10 +213,7 @@ def render(
             f"{where}: cannot tell the format from the suffix {target.suffix!r} of "
             f"{str(target)!r}; use one of {', '.join(FORMATS)}"
         )
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"{where}: timeout must be a number of seconds, got {timeout!r}")
-    if not timeout > 0:
-        raise ValueError(f"{where}: timeout must be a positive number of seconds, got {timeout!r}")
+    seconds = check_timeout(timeout, where)
     graph = build(check_root(root, where), resolve(where, options, changes), where=where)
     output_format = FORMATS[suffix]
     if output_format == "dot":
@@ -191,6 +221,6 @@ def render(
         return target
     if output_format == "png":
         graph.graph_attr["dpi"] = _PNG_DPI
-    data = run_dot(graph.source, output_format, where=where, timeout=float(timeout))
+    data = run_dot(graph.source, output_format, where=where, timeout=seconds)
     target.write_bytes(data)
     return target

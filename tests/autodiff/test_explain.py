@@ -402,6 +402,56 @@ def test_number_format_is_used() -> None:
     assert str(explain(y, x, number_format=".2f")) == f"dy/dx = {math.exp(0.5):.2f}"
 
 
+def test_a_tiny_factor_is_never_printed_as_zero() -> None:
+    """z = 3 tanh(x) at x = 6: dtanh/dx = 1 - tanh(6)^2 = 2.458e-05, which .4f writes 0.0000.
+
+    It is written with 4 significant digits instead, and so is the product it makes,
+    3 * 2.4576e-05 = 7.373e-05, so the line's arithmetic reads right: never (3)(0) = 0.0001.
+    """
+    x = Value(6.0, label="x")
+    z = x.tanh() * 3.0
+    local = 1.0 - math.tanh(6.0) ** 2
+    assert f"{local:.4g}" == "2.458e-05"  # by hand: 1 - tanh(6)^2 = 2.4576e-05
+    assert str(explain(z, x)) == (
+        f"dn2/dx = dn2/dn1 * dn1/dx\n       = (3)({local:.4g})\n       = {3 * local:.4g}"
+    )
+    assert f"{3 * local:.4g}" == "7.373e-05"
+
+
+def test_a_tiny_derivative_alone_is_never_printed_as_zero() -> None:
+    """explain(tanh(x), x) at x = 6 is 2.458e-05 (as above), not 0."""
+    x = Value(6.0, label="x")
+    assert str(explain(x.tanh(), x)) == f"dn1/dx = {1.0 - math.tanh(6.0) ** 2:.4g}"
+
+
+def test_a_tiny_factor_keeps_its_path_product_readable_among_several_paths() -> None:
+    """y = tanh(x) * x at x = 6: the direct path tanh(6) = 0.99998771 prints as 1 (rounded).
+
+    The other path's factors are x = 6 and 1 - tanh(6)^2 = 2.458e-05; their product
+    1.4746e-04 is written with significant digits, 0.0001475, as its factors are.
+    """
+    x = Value(6.0, label="x")
+    y = x.tanh() * x
+    local = 1.0 - math.tanh(6.0) ** 2
+    total = math.tanh(6.0) + 6.0 * local
+    assert str(explain(y, x)).splitlines() == [
+        "dn2/dx = sum over 2 paths from x to n2:",
+        "  dn2/dx = (1) = 1",
+        f"  dn2/dn1 * dn1/dx = (6)({local:.4g}) = {6.0 * local:.4g}",
+        f"dn2/dx = {total:.4f}",
+    ]
+    assert f"{6.0 * local:.4g}" == "0.0001475"
+
+
+def test_tiny_numbers_in_maths_are_powers_of_ten() -> None:
+    """In LaTeX and HTML 2.458e-05 is written 2.458 x 10^-5, not as an italic name."""
+    x = Value(6.0, label="x")
+    explanation = explain(x.tanh() * 3.0, x)
+    assert "(3) (2.458 \\times 10^{-5})" in explanation._repr_latex_()
+    assert "&= 7.373 \\times 10^{-5}" in explanation._repr_latex_()
+    assert "(2.458\u00d710<sup>\u22125</sup>)" in explanation._repr_html_()
+
+
 def test_explanation_exposes_factors() -> None:
     """Factors keep their nodes, names and values: dy/da = W2 = -1 in tutorial 001."""
     n = _tutorial_001()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from typing import Any
 
 import pytest
@@ -400,7 +401,7 @@ def test_one_chain_of_two_paths_fails() -> None:
         check_chain(c, a, [0.5, 1 - t * t])
     report = _report(caught)
     assert report.title == "check_chain: dc/da: your chain leaves out some of the paths"
-    assert f"  dc/da = ({t:.6g}) = {t:.6g}" in report.findings
+    assert f"  a -> c: dc/da = ({t:.6g}) = {t:.6g}" in report.findings
     assert f"The engine's total: dc/da = {t + 0.5 * (1 - t * t):.6g}." in report.findings
 
 
@@ -448,6 +449,182 @@ def test_a_total_given_for_a_factor_that_sums_routes() -> None:
     text = " ".join(str(caught.value).split())
     assert "c depends on a along 2 routes" in text
     assert "is the product along one route only: dc/da." in text
+
+
+def _three_unlabelled_paths() -> tuple[Value, Value, list[float]]:
+    """out = tanh(m) + 3m + m^2 at m = 0.5: three paths, through n1, n2 and n4 (to_text's names).
+
+    By hand, topological order: m (n0), tanh(m) n1, 3m n2, their sum n3, m^2 n4, out n5. The
+    local derivatives along the paths are 1 - tanh(0.5)^2 = 0.786448, 3 and 2m = 1, each
+    times 1 for the additions.
+    """
+    m = Value(0.5, label="m")
+    out = m.tanh() + m * 3.0 + m**2
+    return out, m, [1.0 - math.tanh(0.5) ** 2, 3.0, 1.0]
+
+
+def test_paths_left_out_are_named_by_their_nodes() -> None:
+    """Unlabelled paths that fold into the same dn5/dm are told apart by the nodes they take."""
+    out, m, (tanh_slope, three, square_slope) = _three_unlabelled_paths()
+    with pytest.raises(DerivationError) as caught:
+        check_chain(out, m, [1.0, 1.0, three])  # the path through 3m only
+    report = _report(caught)
+    assert report.title == "check_chain: dn5/dm: your chain leaves out some of the paths"
+    left_out = list(report.findings[report.findings.index("Left out:") + 1 :][:2])
+    assert left_out == [
+        f"  m -> n1 -> n3 -> n5: dn5/dm = ({tanh_slope:.6g}) = {tanh_slope:.6g}",
+        f"  m -> n4 -> n5: dn5/dm = ({square_slope:.6g}) = {square_slope:.6g}",
+    ]
+
+
+def test_paths_no_chain_follows_are_named_by_their_nodes() -> None:
+    """One chain per path, the path through tanh left out: its line names n1, n3 and n5."""
+    out, m, (tanh_slope, three, square_slope) = _three_unlabelled_paths()
+    with pytest.raises(DerivationError) as caught:
+        check_chain(out, m, [[1.0, 1.0, three], [1.0, square_slope]])
+    report = _report(caught)
+    assert report.title == "check_chain: dn5/dm: your chains leave out some of the paths"
+    assert report.findings[-1] == (
+        f"  m -> n1 -> n3 -> n5: dn5/dm = ({tanh_slope:.6g}) = {tanh_slope:.6g}"
+    )
+
+
+def test_many_unlabelled_paths_each_get_their_own_line() -> None:
+    """m feeds 17 products m * 3 summed into one output: 17 paths, 17 different lines.
+
+    By hand: the products are n1, n2, n4, ..., n32 and the running sums n3, n5, ..., n33.
+    Every path folds into dn33/dm = 3; written by their nodes, no two lines of "no chain of
+    yours follows these" are alike (they were 16 copies of "dn33/dm = (3) = 3").
+    """
+    m = Value(2.0, label="m")
+    terms = [m * 3.0 for _ in range(17)]
+    out = terms[0]
+    for term in terms[1:]:
+        out = out + term
+    with pytest.raises(DerivationError) as caught:
+        check_chain(out, m, [[1.0] * 16 + [3.0]])  # 16 additions and m * 3: the first path
+    report = _report(caught)
+    assert report.title == "check_chain: dn33/dm: your chains leave out some of the paths"
+    lines = [line for line in report.findings if " -> " in line]
+    assert len(lines) == 16
+    assert len(set(lines)) == 16
+    assert lines[-1] == "  m -> n32 -> n33: dn33/dm = (3) = 3"  # the last term
+
+
+# -- long chains ----------------------------------------------------------------------------------
+
+
+def _tanh_chain(steps: int, labelled: bool = False) -> tuple[Value, Value, list[float]]:
+    """x = 0.3 through ``steps`` tanh nodes, and their local derivatives, output first.
+
+    By hand: h_k = tanh(h_(k-1)) and dh_k/dh_(k-1) = 1 - h_k^2, evaluated here with math.
+    Unlabelled, the nodes are n1 ... n<steps> (x is n0); labelled, h1 ... h<steps>.
+    """
+    x = Value(0.3, label="x")
+    node = x
+    for k in range(1, steps + 1):
+        node = node.tanh()
+        if labelled:
+            node.label = f"h{k}"
+    h, local = 0.3, []
+    for _ in range(steps):
+        h = math.tanh(h)
+        local.append(1.0 - h * h)
+    return node, x, local[::-1]
+
+
+@pytest.mark.parametrize(("steps", "labelled"), [(301, False), (400, True), (2000, False)])
+def test_a_long_chain_given_factor_by_factor_passes(steps: int, labelled: bool) -> None:
+    """Each tanh step given its own derivative 1 - tanh^2 agrees, however long the chain."""
+    out, x, local = _tanh_chain(steps, labelled)
+    report = check_chain(out, x, local)
+    top = f"h{steps}" if labelled else f"n{steps}"
+    assert report.title == f"check_chain: d{top}/dx: all {steps} factors agree with the engine"
+    assert [row.status for row in report.rows] == ["ok"] * steps
+    assert report.rows[0].edge == f"d{top}/d{'h' if labelled else 'n'}{steps - 1}"
+
+
+def test_a_wrong_factor_in_a_long_chain_is_the_one_named() -> None:
+    """Factor 1001 of 2000, made 1.5 times too big, is blamed: dn1000/dn999, and no other."""
+    out, x, local = _tanh_chain(2000)
+    local[1000] *= 1.5
+    with pytest.raises(DerivationError) as caught:
+        check_chain(out, x, local)
+    report = _report(caught)
+    assert report.title == (
+        "check_chain: dn2000/dx: factor 1001 of your chain (dn1000/dn999) disagrees with the engine"
+    )
+    assert [row.position for row in report.rows if row.status != "ok"] == [1001]
+
+
+def test_folded_factors_on_a_long_chain_pass() -> None:
+    """Three factors over 2000 tanh steps, each the product of its 700-odd steps, agree.
+
+    The products fall by about 0.1% a step, so each factor matches one stretch only: the
+    first 700 steps (n2000 down to n1300), the next 700 (to n600), the last 600 (to x).
+    """
+    out, x, local = _tanh_chain(2000)
+    thirds = [math.prod(local[:700]), math.prod(local[700:1400]), math.prod(local[1400:])]
+    report = check_chain(out, x, thirds)
+    assert report.passed
+    assert [row.edge for row in report.rows] == ["dn2000/dn1300", "dn1300/dn600", "dn600/dx"]
+
+
+def test_wrong_folded_factors_on_a_long_chain_blame_no_factor() -> None:
+    """Too long to search for the best wrong alignment: the failure says so, and blames none."""
+    out, x, local = _tanh_chain(2000)
+    thirds = [math.prod(local[:700]), 1.5 * math.prod(local[700:1400]), math.prod(local[1400:])]
+    with pytest.raises(DerivationError) as caught:
+        check_chain(out, x, thirds)
+    report = _report(caught)
+    assert report.title == "check_chain: dn2000/dx: your 3 factors do not make up dn2000/dx"
+    assert report.rows == ()
+    assert f"The engine's total: dn2000/dx = {math.prod(local):.6g}." in report.findings
+
+
+def test_one_chain_per_path_on_a_long_path() -> None:
+    """On a path too long to search, a wrong folded chain is failed without blaming a factor.
+
+    out = tanh^2000(x) + 2x: chains per path pass, step by step or folded. By hand: the
+    long path is n2002 <- n2000 <- ... <- n1 <- x (1 for the addition, then the tanh slopes),
+    the short one n2002 <- n2001 <- x (1, then 2).
+    """
+    out, x, local = _tanh_chain(2000)
+    out = out + x * 2.0
+    half = [math.prod(local[:1000]), math.prod(local[1000:])]
+    assert check_chain(out, x, [[1.0, *local], [1.0, 2.0]]).passed
+    assert check_chain(out, x, [[1.0, *half], [1.0, 2.0]]).passed
+    with pytest.raises(DerivationError) as caught:
+        check_chain(out, x, [[1.0, 1.5 * half[0], half[1]], [1.0, 2.0]])
+    report = _report(caught)
+    assert report.title == "check_chain: dn2002/dx: chain 1 does not make up any path"
+    assert {row.status for row in report.rows} == {"ok"}  # chain 2's rows, all right
+    with pytest.raises(DerivationError) as caught:
+        check_chain(out, x, [[1.0, *half], [1.0, 2.5]])
+    report = _report(caught)
+    assert report.title == (
+        "check_chain: dn2002/dx: factor 2 of your chain 2 (dn2001/dx) disagrees with the engine"
+    )
+
+
+def test_a_chain_too_big_to_line_up_is_a_value_error_naming_the_limit() -> None:
+    """Too many ways to line factors up: a ValueError naming the size, the limit and what to do.
+
+    x + 0 + 0 ... 2000 times: every stretch's derivative is 1, so 1000 factors of 1 can be
+    lined up in too many ways to try. This is never an AssertionError blaming a factor.
+    """
+    x = Value(0.3, label="x")
+    out = x
+    for _ in range(2000):
+        out = out + 0.0
+    with pytest.raises(ValueError, match=r"^check_chain: cannot line your 1000 factors up") as e:
+        check_chain(out, x, [1.0] * 1000)
+    message = str(e.value)
+    assert not isinstance(e.value, AssertionError)
+    assert "the chain from x to n2000 has 2001 nodes" in message
+    assert re.search(r"check_chain stops at [\d,]+ comparisons", message)
+    assert "give one factor per step of the path (2000 factors)" in message
+    assert check_chain(out, x, [1.0] * 2000).passed  # one per step needs no search
 
 
 # -- input errors and display -------------------------------------------------------------------

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import html
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -280,7 +281,22 @@ def test_max_nodes_refuses_a_large_graph_with_advice() -> None:
         ({"number_format": "q"}, ValueError, "number_format 'q' is not a float format"),
         ({"rankdir": "up"}, ValueError, "rankdir must be one of"),
         ({"rel_tol": -1.0}, ValueError, "rel_tol must be a number >= 0, got -1.0"),
-        ({"dot_timeout": 0}, ValueError, "dot_timeout must be a number > 0, got 0"),
+        ({"dot_timeout": 0}, ValueError, "dot_timeout must be a number of seconds > 0"),
+        (
+            {"dot_timeout": math.inf},
+            ValueError,
+            "dot_timeout must be a number of seconds > 0 and at most 86400 (a day), got inf",
+        ),
+        (
+            {"dot_timeout": 1e300},
+            ValueError,
+            "dot_timeout must be a number of seconds > 0 and at most 86400 (a day), got 1e+300",
+        ),
+        ({"dot_timeout": math.nan}, ValueError, "dot_timeout must be a number of seconds > 0"),
+        ({"dot_timeout": "60"}, TypeError, "dot_timeout must be a number of seconds, got '60'"),
+        ({"title": 3}, TypeError, "title must be a str or None, got int (3)"),
+        ({"quiz": "yes"}, TypeError, "quiz must be True or False, got 'yes'"),
+        ({"path": 3}, TypeError, "path must be a str, a path or None, got int (3)"),
     ],
 )
 def test_bad_options_raise_errors_naming_explore_and_the_value(
@@ -321,7 +337,34 @@ def test_a_quiz_page_draws_no_gradient_and_no_local_derivative(hidden_graph: Any
     data = page_data(page)
     assert data["quiz"] is True
     assert (data["relTol"], data["absTol"]) == (1e-3, 1e-4)
-    assert "0.001 × |engine's number| or 0.0001" in data["stateText"]
+    assert (
+        "right within 0.001 × |the engine's number|, within 0.0001, or within half a unit of "
+        "the last digit the page shows (0.00005 here), whichever is largest" in data["stateText"]
+    )
+
+
+def test_a_quiz_states_half_a_unit_of_the_digits_it_shows() -> None:
+    """With .2f the page states 0.005, and gives each answer the number it shows and 0.005.
+
+    By hand: y = 0.125 * x at x = 2 has dy/dx = 0.125, shown as 0.12 (.2f rounds the tie to
+    even); the gradient of x, 0.125 too, and of y, 1.00. With .1e, 0.125 is shown as 1.2e-01,
+    whose last digit is worth 0.01: half of it is 0.005.
+    """
+    x = Value(2.0, label="x")
+    y = x * 0.125
+    y.label = "y"
+    y.backward()
+    data = page_data(explore(y, quiz=True, number_format=".2f"))
+    assert "the last digit the page shows (0.005 here)" in data["stateText"]
+    assert data["toleranceText"] in data["stateText"]
+    (edge,) = data["edges"]
+    assert (edge["local"], edge["localShown"], edge["localHalf"]) == ("0.12", 0.12, 0.005)
+    shown = {node["name"]: (node["expected"], node["expectedShown"]) for node in data["nodes"]}
+    assert shown == {"x": ("0.12", 0.12), "y": ("1.00", 1.0)}
+    data = page_data(explore(y, quiz=True, number_format=".1e"))
+    (edge,) = data["edges"]
+    assert (edge["local"], edge["localShown"], edge["localHalf"]) == ("1.2e-01", 0.12, 0.005)
+    assert "here)" not in data["stateText"]  # the last digit's worth varies with the number
 
 
 def test_an_unlabelled_root_is_named_by_its_position() -> None:

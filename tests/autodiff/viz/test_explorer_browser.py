@@ -351,6 +351,72 @@ def test_quiz_typing_the_engines_numbers_marks_everything_right(
     page.assert_quiet()
 
 
+@pytest.mark.parametrize(
+    ("number_format", "w1_shown", "w1_one_up"),
+    [
+        # W1's gradient is 0.14628025 (tutorial 001, printed to 8 digits), rounded by hand.
+        (".2f", "0.15", "0.16"),
+        (".3g", "0.146", "0.147"),
+        (".1e", "1.5e-01", "1.6e-01"),
+    ],
+)
+def test_quiz_typing_the_numbers_as_shown_marks_everything_right(
+    hidden_graph: Any, open_page: Any, number_format: str, w1_shown: str, w1_one_up: str
+) -> None:
+    """Typed as the page shows them (.2f, .3g, .1e), the engine's numbers are all right.
+
+    The page rounds to its format, so a right answer may be half a unit of the last digit off
+    the engine's number: 0.15 for 0.14628 with .2f. One unit further (0.16) is still wrong.
+    """
+    loss, _ = hidden_graph()
+    page = open_page(explore(loss, quiz=True, number_format=number_format))
+    order = topological_order(loss)
+    rows = page.find_all("#exercise .question")
+    assert len(rows) == len(order) + 11
+    for row in rows:
+        node = order[int(row.get_attribute("data-node"))]
+        if row.get_attribute("data-kind") == "node":
+            expected = node.grad
+        else:
+            expected = partials(node)[int(row.get_attribute("data-index"))]
+        _answer(page, row, format(expected, number_format))
+    wrong = [row.get_attribute("data-question") for row in rows if "right" not in _classes(row)]
+    assert wrong == []
+    assert page.text("#score").startswith(f"right: {len(rows)} of {len(rows)}")
+    w1 = TUTORIAL_ORDER.index("W1")
+    assert page.text(f"#node-{w1}-grad") == f"grad ✓ {w1_shown}"
+    if number_format == ".2f":
+        assert "half a unit of the last digit the page shows (0.005 here)" in page.text("#exercise")
+    w1_row = page.find(f'#exercise .question[data-kind="node"][data-node="{w1}"]')
+    _answer(page, w1_row, w1_one_up)
+    assert "wrong" in _classes(w1_row)
+    w1_row.find_element("css selector", ".reveal-button").click()
+    assert w1_row.find_element("css selector", "input").get_attribute("value") == w1_shown
+    page.assert_quiet()
+
+
+def test_quiz_accepts_the_shown_number_written_another_way(open_page: Any) -> None:
+    """y = 0.125 * x: dy/dx = 0.125 exactly is shown as 0.12 (.2f rounds half to even).
+
+    0.12 is exactly half a unit from 0.125, where floating point puts it just outside a
+    tolerance of 0.005; typed as shown, or as 0.120, it is still right.
+    """
+    x = Value(2.0, label="x")
+    y = x * 0.125
+    y.label = "y"
+    y.backward()
+    page = open_page(explore(y, quiz=True, number_format=".2f"))
+    row = page.find('#exercise .question[data-kind="edge"]')
+    for typed, state in (("0.12", "right"), ("0.120", "right"), ("0.11", "wrong")):
+        _answer(page, row, typed)
+        assert state in _classes(row), typed
+    page.assert_quiet()
+
+
+def _classes(element: Any) -> list[str]:
+    return str(element.get_attribute("class")).split()
+
+
 def test_quiz_marks_a_wrong_factor_wrong_with_a_hint_and_a_reveal(
     hidden_graph: Any, open_page: Any
 ) -> None:

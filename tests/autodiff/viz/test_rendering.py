@@ -7,6 +7,7 @@ these tests need no real layout to take long or crash (and assert no timing).
 from __future__ import annotations
 
 import html
+import math
 import os
 import struct
 import xml.etree.ElementTree as ET
@@ -71,12 +72,35 @@ def test_unknown_suffix_is_a_value_error(name: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("timeout", "error"), [(0, ValueError), (-1.5, ValueError), ("9", TypeError)]
+    ("timeout", "error"),
+    [
+        (0, ValueError),
+        (-1.5, ValueError),
+        ("9", TypeError),
+        (True, TypeError),
+        (math.inf, ValueError),
+        (1e300, ValueError),
+        (math.nan, ValueError),
+        (86400.5, ValueError),
+    ],
 )
 def test_bad_timeout_is_refused(timeout: object, error: type[Exception], tmp_path: Path) -> None:
-    """The time limit must be a positive number of seconds."""
-    with pytest.raises(error, match=r"^render: timeout must be"):
+    """The time limit must be a number of seconds above 0 and at most a day, named in the error.
+
+    inf and 1e300 used to reach subprocess and fail there (OverflowError from selectors,
+    "timestamp too large"): they are refused where they are given, with the value.
+    """
+    with pytest.raises(error, match=r"^render: timeout must be a number of seconds") as refused:
         render(Value(1.0), tmp_path / "g.svg", timeout=timeout)  # type: ignore[arg-type]
+    assert repr(timeout) in str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_time_limit_of_a_day_is_accepted(tmp_path: Path) -> None:
+    """The longest time limit, 86400 s, and a whole number of seconds both draw the picture."""
+    for timeout in (86400, 86400.0, 5):
+        path = render(Value(1.0, label="x") * 2, tmp_path / "g.svg", timeout=timeout)
+        assert path.read_bytes().startswith(b"<?xml")
 
 
 # ----------------------------------------------------------------------------------------------
