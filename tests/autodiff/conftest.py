@@ -11,8 +11,9 @@ no example is ever rejected.
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -336,3 +337,27 @@ class ExpressionKit:
 def kit() -> type[ExpressionKit]:
     """The expression-program toolkit (session scope, so hypothesis tests may use it)."""
     return ExpressionKit
+
+
+def count_values() -> int:
+    """How many Value objects (subclasses included) are alive right now."""
+    # type(obj), not isinstance: isinstance reads obj.__class__, which some lazy module
+    # objects (torch's, once imported) answer with a deprecation warning.
+    return sum(1 for obj in gc.get_objects() if issubclass(type(obj), Value))
+
+
+@pytest.fixture
+def collector_off() -> Iterator[None]:
+    """Run the test with the cycle collector disabled (after one collection to start clean)."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@pytest.fixture
+def live_values() -> Callable[[], int]:
+    """``live_values()`` counts the Value objects alive right now (see ``count_values``)."""
+    return count_values

@@ -8,7 +8,7 @@ import math
 import os
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -246,26 +246,8 @@ def test_a_node_made_inside_dies_with_its_last_reference() -> None:
         assert dead() is None  # checked while the context is still active
 
 
-def count_values() -> int:
-    """How many Value objects (subclasses included) are alive right now."""
-    # type(obj), not isinstance: isinstance reads obj.__class__, which some lazy module
-    # objects (torch's, once imported) answer with a deprecation warning.
-    return sum(1 for obj in gc.get_objects() if issubclass(type(obj), Value))
-
-
-@pytest.fixture
-def collector_off() -> Iterator[None]:
-    """Run the test with the cycle collector disabled (after one collection to start clean)."""
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 @pytest.mark.usefixtures("collector_off")
-def test_a_long_loop_inside_the_context_keeps_memory_flat() -> None:
+def test_a_long_loop_inside_the_context_keeps_memory_flat(live_values: Callable[[], int]) -> None:
     """1,000 steps of gradient descent on (w x - t)^2 leave as many live Values as one step did.
 
     Each step builds a four-node graph (mul, sub, pow, and the step's x leaf), backpropagates and
@@ -282,8 +264,8 @@ def test_a_long_loop_inside_the_context_keeps_memory_flat() -> None:
 
     with detect_anomaly():
         step(1.0)
-        after_one_step = count_values()
+        after_one_step = live_values()
         for i in range(1_000):
             step(1.0 + (i % 7) / 7.0)
-        assert count_values() == after_one_step
+        assert live_values() == after_one_step
     assert 1.9 < w.data < 2.1

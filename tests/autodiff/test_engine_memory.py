@@ -8,29 +8,11 @@ dropped: anything kept alive by a cycle would stay in the count.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from autodiff import Value, define_op, gradients, no_grad, topological_order
-
-
-def count_values() -> int:
-    """How many Value objects (subclasses included) are alive right now."""
-    # type(obj), not isinstance: isinstance reads obj.__class__, which some lazy module
-    # objects (torch's, once imported) answer with a deprecation warning.
-    return sum(1 for obj in gc.get_objects() if issubclass(type(obj), Value))
-
-
-@pytest.fixture
-def collector_off() -> Iterator[None]:
-    """Run the test with the cycle collector disabled (after one collection to start clean)."""
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def small_network() -> None:
@@ -103,37 +85,41 @@ def deep_chain() -> None:
     ],
 )
 @pytest.mark.usefixtures("collector_off")
-def test_dropped_graph_is_freed_without_the_cycle_collector(build: Callable[[], None]) -> None:
+def test_dropped_graph_is_freed_without_the_cycle_collector(
+    build: Callable[[], None], live_values: Callable[[], int]
+) -> None:
     """After building and differentiating a graph, no Value outlives its last reference."""
-    baseline = count_values()
+    baseline = live_values()
     build()
-    assert count_values() == baseline
+    assert live_values() == baseline
 
 
 @pytest.mark.usefixtures("collector_off")
-def test_the_count_sees_a_kept_graph() -> None:
+def test_the_count_sees_a_kept_graph(live_values: Callable[[], int]) -> None:
     """The live-Value count does see nodes that are still referenced (the check can fail)."""
-    baseline = count_values()
+    baseline = live_values()
     x = Value(1.0)
     kept = (x * 2 + 1).tanh()
-    assert count_values() == baseline + 4  # x, mul, add, tanh: the numbers are no nodes
+    assert live_values() == baseline + 4  # x, mul, add, tanh: the numbers are no nodes
     del kept, x
-    assert count_values() == baseline
+    assert live_values() == baseline
 
 
 @pytest.mark.usefixtures("collector_off")
-def test_create_graph_leaves_a_cycle_until_the_grad_is_cleared() -> None:
+def test_create_graph_leaves_a_cycle_until_the_grad_is_cleared(
+    live_values: Callable[[], int],
+) -> None:
     """After create_graph the leaf's grad graph refers back to the leaf: the collector frees it.
 
     This is the documented cycle (PyTorch has it too); setting x.grad = None breaks it (above).
     """
-    baseline = count_values()
+    baseline = live_values()
 
     def build() -> None:
         x = Value(1.5)
         (x * x).backward(create_graph=True)  # x.grad is a node computed from x
 
     build()
-    assert count_values() > baseline
+    assert live_values() > baseline
     gc.collect()
-    assert count_values() == baseline
+    assert live_values() == baseline
