@@ -87,6 +87,8 @@ def test_fit_replayed_refuses_negative_steps():
 def test_every_network_trains_the_same_eager_and_replayed(network: Network) -> None:
     """Each network's default (a tape) and eager=True give the same history, bit for bit.
 
+    (For moons this replaces the moons tests' own tape-against-eager check.)
+
     neuron and hidden replay with the python backend (bitwise by construction); celsius and
     moons with numpy, which computes their operations (+ - * /, squares, relu) exactly as eager.
     """
