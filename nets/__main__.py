@@ -5,9 +5,15 @@ display and writing the ``--out`` pictures. It loops over ``nets.registry.NETWOR
 no network by name: each network (a ``nets.network.Network``) brings its defaults, its
 training, its graph, its notes and its figures. It holds no model and no mathematics.
 
-Defaults reproduce each tutorial (``python -m nets --help`` lists them). ``--steps`` and
-``--lr`` override them for every network named; a network's own options (the neuron's
-``--inputs``) are refused for the others.
+Defaults reproduce each tutorial (``python -m nets --help`` lists them). ``--steps``, ``--lr``
+and ``--seed`` override them for every network named, except that a network whose learning rate
+follows a schedule (moons) refuses ``--lr`` when named alone and keeps its schedule in ``all``
+(with a warning). A network's own options (the neuron's ``--inputs``, moons'
+``--match-micrograd``) are refused for the others.
+
+Each network trains through a tape by default: its graph is the same at every step, so it is
+recorded once and replayed (``autodiff.Tape``). ``--eager`` builds the graph afresh at every
+step instead (the eager engine): slower, and the same numbers.
 
 ``--json`` prints exactly one JSON object on stdout: for one network its summary
 (``net``, ``steps``, ``lr``, ``seed``, ``initial_loss``, ``final_loss``, ``initial_params``,
@@ -127,6 +133,13 @@ def _steps(count: int) -> str:
     return f"{count} step{'' if count == 1 else 's'}"
 
 
+def _rate(network: Network, lr: float | None = None) -> str:
+    """The learning rate in words: "at lr 0.5", or the network's schedule."""
+    if network.lr_schedule is not None:
+        return f"with {network.lr_schedule}"
+    return f"at lr {network.lr if lr is None else lr:g}"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with ``--help`` written like every other output: a failure is one line, exit 1.
 
@@ -164,7 +177,8 @@ class _Version(argparse.Action):
 
 def _parser() -> argparse.ArgumentParser:
     listing = "\n".join(
-        f"  {n.name:9} {n.description}\n  {'':9} (default {_steps(n.steps)} at lr {n.lr:g})"
+        f"  {n.name:9} {n.description}\n  {'':9} (default {_steps(n.steps)} {_rate(n)}"
+        + (f", seed {n.seed})" if n.random else ")")
         for n in registry.NETWORKS
     )
     parser = _Parser(
@@ -181,14 +195,22 @@ def _parser() -> argparse.ArgumentParser:
         "--steps", type=_count, metavar="N", help="number of SGD steps (default: per network)"
     )
     parser.add_argument(
-        "--lr", type=_learning_rate, metavar="LR", help="learning rate (default: per network)"
+        "--lr",
+        type=_learning_rate,
+        metavar="LR",
+        help="learning rate (default: per network; not for a network with a schedule)",
     )
     parser.add_argument(
         "--seed",
         type=_whole_number,
-        default=0,
         metavar="S",
-        help="seed for the starting weights (default: 0)",
+        help="seed for the starting weights (and moons' data) (default: per network)",
+    )
+    parser.add_argument(
+        "--eager",
+        action="store_true",
+        help="build the graph afresh at every step (the eager engine) instead of recording it "
+        "once and replaying it (a tape): slower, the same numbers",
     )
     for network in registry.NETWORKS:
         for option in network.options:
@@ -395,6 +417,9 @@ class _Run:
     network: Network
     history: History
     seconds: float
+    options: dict[str, Any]
+    """The network's own options the user gave (``train`` got them; so do its pictures)."""
+    eager: bool = False
     interrupted: bool = False
 
 
@@ -434,14 +459,25 @@ def _columns(stream: TextIO) -> int:
         return 0
 
 
+def _seed(network: Network, args: argparse.Namespace) -> int:
+    return network.seed if args.seed is None else int(args.seed)  # argparse gives Any
+
+
 def _run(network: Network, args: argparse.Namespace, outcome: _Outcome) -> None:
     steps = network.steps if args.steps is None else args.steps
-    lr = network.lr if args.lr is None else args.lr
+    # A network with a schedule keeps it (``all --lr`` warns); named alone, --lr was refused.
+    lr = network.lr if args.lr is None or network.lr_schedule is not None else args.lr
+    options = _options(network, args)
     progress = _progress(network, steps, args)
     started = time.perf_counter()
     try:
         history = network.train(
-            steps=steps, lr=lr, seed=args.seed, callback=progress, **_options(network, args)
+            steps=steps,
+            lr=lr,
+            seed=_seed(network, args),
+            callback=progress,
+            eager=args.eager,
+            **options,
         )
     except TrainingInterrupted as stop:
         done = "before its first step" if stop.history is None else f"at step {stop.history.steps}"
@@ -450,21 +486,23 @@ def _run(network: Network, args: argparse.Namespace, outcome: _Outcome) -> None:
         )
         if stop.history is not None:
             seconds = time.perf_counter() - started
-            outcome.runs.append(_Run(network, stop.history, seconds, interrupted=True))
+            outcome.runs.append(
+                _Run(network, stop.history, seconds, options, args.eager, interrupted=True)
+            )
         return
     except (ArithmeticError, ValueError) as error:
         raise _RunError(f"training failed: {error}") from error
     finally:
         if progress is not None:
             progress.close()
-    outcome.runs.append(_Run(network, history, time.perf_counter() - started))
+    outcome.runs.append(_Run(network, history, time.perf_counter() - started, options, args.eager))
 
 
 def _summary(run: _Run, with_history: bool) -> dict[str, Any]:
     summary = run.history.summary()
     if run.interrupted:
         summary["interrupted"] = True
-    summary["details"] = run.network.details(run.history)
+    summary["details"] = run.network.details(run.history, **run.options)
     if with_history:
         h = run.history
         summary["history"] = {"losses": h.losses, "params": h.params, "outputs": h.outputs}
@@ -475,22 +513,28 @@ def _summary(run: _Run, with_history: bool) -> dict[str, Any]:
 
 
 def _table(run: _Run) -> str:
-    h = run.history
+    h, network = run.history, run.network
     rows: list[tuple[str, float, float]] = [("loss", h.initial_loss, h.final_loss)]
-    rows += [(name, values[0], values[-1]) for name, values in h.params.items()]
+    if network.list_params:
+        rows += [(name, values[0], values[-1]) for name, values in h.params.items()]
     rows += [(name, values[0], values[-1]) for name, values in h.outputs.items()]
     width = max(len(name) for name, _, _ in rows)
-    seed_note = f", seed {h.seed}" if run.network.random else ""
+    seed_note = f", seed {h.seed}" if network.random else ""
+    engine = "eager" if run.eager else "tape"
     stopped = " (interrupted)" if run.interrupted else ""
     lines = [
-        f"{run.network.name}  ({run.network.description})",
-        f"  {_steps(h.steps)} of SGD at lr {h.lr:g}{seed_note}, in {run.seconds:.2f} s{stopped}",
+        f"{network.name}  ({network.description})",
+        f"  {_steps(h.steps)} of SGD {_rate(network, h.lr)}{seed_note}, "
+        f"in {run.seconds:.2f} s ({engine}){stopped}",
         f"  {'':{width}}  {'initial':>15}  {'final':>15}",
     ]
     lines += [f"  {name:{width}}  {_number(first)}  {_number(last)}" for name, first, last in rows]
+    if not network.list_params:
+        lines.append(f"  ({len(h.params)} parameters, not listed: --json has them)")
     if h.final_loss > h.initial_loss:
-        lines.append(f"  the loss grew: lr {h.lr:g} is too large for this network.")
-    lines += [f"  {line}" for line in run.network.notes(h)]
+        what = "the learning rate" if network.lr_schedule else f"lr {h.lr:g}"
+        lines.append(f"  the loss grew: {what} is too large for this network.")
+    lines += [f"  {line}" for line in network.notes(h, **run.options)]
     return "\n".join(lines)
 
 
@@ -561,7 +605,7 @@ def _pictures(run: _Run, args: argparse.Namespace, with_plots: bool, outcome: _O
     from autodiff import viz
 
     network, history, out = run.network, run.history, args.out
-    root = network.graph(history)
+    root = network.graph(history, **run.options)
     size = len(autodiff.topological_order(root))
     left_out = []
     if size <= viz.DEFAULT_MAX_NODES:
@@ -577,7 +621,7 @@ def _pictures(run: _Run, args: argparse.Namespace, with_plots: bool, outcome: _O
         page_written = size <= _EXPLORER_MAX_NODES
         outcome.warnings.append(_too_large(network, size, left_out, page_written, flags))
     if with_plots:
-        outcome.written += network.figures(history, out)
+        outcome.written += network.figures(history, out, **run.options)
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -699,12 +743,29 @@ def _main(argv: Sequence[str] | None) -> int:
                 parser.error(f"argument {option.flag}: only for {network.name}, not {args.net}")
     if args.history and not args.json:
         parser.error("argument --history: goes with --json")
+    for network in networks:
+        if args.lr is not None and network.lr_schedule is not None and args.net != "all":
+            parser.error(
+                f"argument --lr: {network.name} has no single learning rate: it trains with "
+                f"{network.lr_schedule}; leave --lr out"
+            )
+        if network.check is not None:
+            try:
+                network.check(seed=_seed(network, args), **_options(network, args))
+            except ValueError as error:
+                parser.error(str(error))
     if sys.stdout is None:  # known now: fail before training, not after
         return _fail(_STDOUT_CLOSED)
     if args.out is not None:
         _check_out(parser, args.out)
 
     outcome = _Outcome()
+    if args.lr is not None:
+        outcome.warnings += [
+            f"--lr {args.lr:g} is not for {network.name}, which trains with {network.lr_schedule}"
+            for network in networks
+            if network.lr_schedule is not None
+        ]
     try:
         with_plots = args.out is not None and _prepare_pictures(networks, outcome)
         for network in networks:

@@ -2,7 +2,8 @@
 
 This module owns that tutorial's data, model, loss and training run, and the worked first step
 whose every forward value, gradient and updated parameter the tutorial prints. It does not own
-the training loop (``nets.training``) nor any drawing (``nets.plots``, ``autodiff.viz``).
+the training loop (``nets.training``: the graph is recorded once and replayed, or built at every
+step with ``eager=True``) nor any drawing (``nets.plots``, ``autodiff.viz``).
 
 The network, with x = 1, t = 0 and the tutorial's fixed starting parameters
 W1 = 0.5, b1 = 0, W2 = -1, b2 = 0::
@@ -159,14 +160,20 @@ def train(
     lr: float = DEFAULT_LR,
     seed: int = DEFAULT_SEED,
     callback: Callback | None = None,
+    *,
+    eager: bool = False,
 ) -> History:
     """Train the network by SGD from the tutorial's parameters; records the loss and ``y``.
+
+    The graph is the same at every step, so it is recorded once and replayed
+    (``autodiff.Tape``, python backend: eager's numbers bit for bit).
 
     Args:
         steps: Number of updates (the tutorial takes one).
         lr: Learning rate.
         seed: Recorded only: nothing in this network is random.
         callback: Called after each update as ``callback(step, loss)``.
+        eager: Build the graph afresh at every step instead (the same numbers).
 
     Example:
         >>> h = train()
@@ -175,11 +182,21 @@ def train(
     """
     net = HiddenNet()
 
-    def evaluate() -> tuple[Value, dict[str, float]]:
+    def build() -> tuple[Value, dict[str, Value]]:
         total, y = loss(net)
-        return total, {"y": y.data}
+        return total, {"y": y}
 
-    return fit(net, evaluate, net="hidden", steps=steps, lr=lr, seed=seed, callback=callback)
+    # python, not numpy: numpy's exp (in the sigmoid) may differ from math.exp in the last bit.
+    return fit(
+        net,
+        build,
+        net="hidden",
+        steps=steps,
+        lr=lr,
+        seed=seed,
+        callback=callback,
+        tape=None if eager else "python",
+    )
 
 
 def graph(params: Mapping[str, float] = INITIAL_PARAMS) -> Value:

@@ -274,12 +274,14 @@ class Neuron(Module):
             >>> print(f"{neuron.weighted_sum([1.0, 10.0]).data:.1f}")
             33.0
         """
-        if len(inputs) != len(self.weights):
-            raise ValueError(f"Neuron: expected {len(self.weights)} inputs, got {len(inputs)}")
+        weights = self.weights
+        if len(inputs) != len(weights):
+            raise ValueError(f"Neuron: expected {len(weights)} inputs, got {len(inputs)}")
         # Start from the first product, not from 0, so drawings show no stray "0 +" node.
-        total = self.weights[0] * inputs[0]
-        for w, x in zip(self.weights[1:], inputs[1:], strict=True):
-            total = total + w * x
+        # (Indexing, not zip over slices: this runs once per sample per step when training.)
+        total = weights[0] * inputs[0]
+        for i in range(1, len(weights)):
+            total = total + weights[i] * inputs[i]
         if self.bias is not None:
             total = total + self.bias
         if label:
@@ -294,7 +296,7 @@ class Neuron(Module):
             >>> neuron.activate(Value(-2.0)).data
             0.0
         """
-        out = _ACTIVATIONS[self.activation](total)
+        out = total if self.activation == "linear" else _ACTIVATIONS[self.activation](total)
         if label:
             out.label = label
         return out

@@ -1,9 +1,10 @@
 """micrograd's demo: an MLP 2-16-16-1 learns to separate two interleaving half moons.
 
 This module owns that network's data, model, loss, training run, accuracy, decision boundary
-and figures. It builds the model from ``nets.module.MLP`` and trains it by replaying one
-recorded graph (``autodiff.Tape``), so the 100 steps over a 65,000-node graph take seconds;
-``eager=True`` builds the graph afresh at every step instead, with the same numbers.
+and figures, and what the command line shows of it (``NETWORK``: ``python -m nets moons``). It
+builds the model from ``nets.module.MLP`` and trains it with ``nets.training.fit``, replaying
+one recorded graph (``autodiff.Tape``), so the 100 steps over a 65,000-node graph take under a
+second; ``eager=True`` builds the graph afresh at every step instead, with the same numbers.
 
 The demo, as in micrograd's notebook (github.com/karpathy/micrograd, ``demo.ipynb``):
 
@@ -15,7 +16,8 @@ The demo, as in micrograd's notebook (github.com/karpathy/micrograd, ``demo.ipyn
   drawn uniformly from [-1, 1), layer by layer and neuron by neuron; biases start at 0.
 * The max-margin loss ``mean(relu(1 - y * score)) + 1e-4 * sum(p * p)``: a point costs nothing
   once its score has the right sign with a margin of 1; the second term (L2) keeps weights small.
-* 100 steps of SGD with the learning rate falling linearly, ``1.0 - 0.9 * k / 100`` at step k.
+* 100 steps of SGD with the learning rate falling linearly, ``1.0 - 0.9 * k / 100`` at step k
+  (a schedule: the command line has no ``--lr`` for this network).
   The accuracy is the share of points whose score has the sign of their label.
 
 ``match_micrograd=True`` follows the notebook exactly: numpy's and Python's random generators
@@ -34,32 +36,41 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import pathlib
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from autodiff import Tape, Value, no_grad
 from nets.module import MLP
-from nets.training import History, check_steps
+from nets.network import Network, Option
+from nets.training import Callback, History, Measure, check_steps, fit
 
 __all__ = [
     "ALPHA",
     "DEFAULT_SEED",
     "DEFAULT_STEPS",
     "LAYERS",
+    "LR_SCHEDULE",
     "MICROGRAD_SEED",
+    "NETWORK",
     "NOISE",
     "SAMPLES",
     "Point",
     "accuracy",
     "boundary",
+    "check",
+    "details",
     "figures",
     "graph",
     "learning_rate",
     "loss",
     "make_moons",
     "model",
+    "notes",
+    "output_graph",
     "train",
 ]
 
@@ -201,6 +212,10 @@ def accuracy(scores: Sequence[float], labels: Sequence[float]) -> float:
     return right / len(labels)
 
 
+LR_SCHEDULE = "1.0 - 0.9·k/steps"
+"""The learning-rate schedule at step k, in words: 1.0 at the first step, falling towards 0.1."""
+
+
 def learning_rate(step: int, steps: int = DEFAULT_STEPS) -> float:
     """The notebook's schedule: 1.0 at step 0, falling linearly by 0.9 over ``steps`` steps.
 
@@ -217,12 +232,14 @@ def train(
     *,
     match_micrograd: bool = False,
     eager: bool = False,
-    callback: Callable[[int, float], None] | None = None,
+    callback: Callback | None = None,
 ) -> History:
     """Train the MLP on the moons by SGD with the notebook's falling learning rate.
 
     Entry k of the history is measured after k updates: ``losses[k]`` and
-    ``outputs["accuracy"][k]`` are what the notebook prints at step k.
+    ``outputs["accuracy"][k]`` are what the notebook prints at step k. The loop is
+    ``nets.training.fit``'s, with ``learning_rate`` as its schedule; the graph is the same at
+    every step, so it is recorded once and replayed (``autodiff.Tape``, numpy backend).
 
     Args:
         steps: Number of updates; the schedule spans them (``learning_rate(k, steps)``).
@@ -235,6 +252,7 @@ def train(
     Raises:
         ValueError: ``steps`` is negative, the loss is not finite, or ``match_micrograd`` is
             asked for with another seed than 1337.
+        nets.training.TrainingInterrupted: Ctrl-C arrived; it carries the steps done.
 
     Example:
         >>> history = train(steps=3, seed=0)
@@ -242,60 +260,45 @@ def train(
         (4, 1.0)
     """
     check_steps(steps, "moons")
-    if match_micrograd and seed != MICROGRAD_SEED:
-        raise ValueError(
-            f"moons: match_micrograd uses micrograd's seed {MICROGRAD_SEED}, got seed={seed}"
-        )
+    check(seed=seed, match_micrograd=match_micrograd)
     points, labels = make_moons(seed=seed, match_micrograd=match_micrograd)
     mlp = model(seed=seed)
-    params = mlp.parameters()
-    named = mlp.named_parameters()
-    history = History("moons", steps, learning_rate(0, max(steps, 1)), seed)
-    history.params = {name: [] for name, _ in named}
-    history.outputs = {"accuracy": []}
 
-    def record(value: float, scores: Sequence[float], step: int) -> None:
-        if not math.isfinite(value):
-            raise ValueError(f"moons: loss became {value} at step {step}")
-        history.losses.append(value)
-        history.outputs["accuracy"].append(accuracy(scores, labels))
-        for name, param in named:
-            history.params[name].append(param.data)
-
-    if eager:
-
-        def evaluate() -> tuple[float, list[float]]:
-            total, scores = loss(mlp, points, labels)
-            evaluate.last = total  # type: ignore[attr-defined]
-            return total.data, [score.data for score in scores]
-
-        def backward() -> None:
-            evaluate.last.backward()  # type: ignore[attr-defined]
-
-    else:
+    def build() -> tuple[Value, dict[str, Measure]]:
         total, scores = loss(mlp, points, labels)
-        tape = Tape(total, watch=scores)
+        return total, {"accuracy": Measure(scores, lambda numbers: accuracy(numbers, labels))}
 
-        def evaluate() -> tuple[float, list[float]]:
-            return tape.forward(), tape.watched()
+    # numpy: the loss uses only relu, + and *, which its replay computes exactly as the eager
+    # engine does (the 100 points as one array operation per node): the same numbers.
+    return fit(
+        mlp,
+        build,
+        net="moons",
+        steps=steps,
+        lr=functools.partial(learning_rate, steps=max(steps, 1)),
+        seed=seed,
+        callback=callback,
+        tape=None if eager else "numpy",
+    )
 
-        backward = tape.backward
 
-    for step in range(steps):
-        value, scores_now = evaluate()
-        record(value, scores_now, step)
-        for param in params:
-            param.grad = 0.0
-        backward()
-        rate = learning_rate(step, steps)
-        for param in params:
-            param.data -= rate * param.grad
-        if callback is not None:
-            callback(step + 1, value)
-    with no_grad():
-        value, scores_now = evaluate()
-    record(value, scores_now, steps)
-    return history
+def check(*, seed: int, match_micrograd: bool = False) -> None:
+    """Refuse settings that cannot go together: the notebook's numbers need its seed.
+
+    Raises:
+        ValueError: ``match_micrograd`` with another seed than 1337.
+
+    Example:
+        >>> check(seed=1337, match_micrograd=True)
+        >>> check(seed=0, match_micrograd=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: moons: match_micrograd uses micrograd's seed 1337, got seed 0
+    """
+    if match_micrograd and seed != MICROGRAD_SEED:
+        raise ValueError(
+            f"moons: match_micrograd uses micrograd's seed {MICROGRAD_SEED}, got seed {seed}"
+        )
 
 
 def _model_with(params: Mapping[str, float]) -> MLP:
@@ -323,6 +326,50 @@ def graph(params: Mapping[str, float] | None = None, samples: int = 1) -> Value:
     root.label = "loss"
     root.backward()
     return root
+
+
+def output_graph(
+    params: Mapping[str, float] | None = None,
+    *,
+    seed: int = DEFAULT_SEED,
+    match_micrograd: bool = False,
+    sample: int = 0,
+) -> Value:
+    """Build one point's margin as the output neuron computes it, backpropagate, return it.
+
+    The whole loss has about 65,000 Values, and one point's share (``graph``) 1,658: far too
+    many to draw. This is the last part of that point's graph, small enough to draw and to
+    explore: the output neuron's 16 weights and bias (labelled with their names, "2.0.w1" ...
+    "2.0.b") applied to the second hidden layer's 16 outputs for the point, computed at
+    ``params`` and entered as plain numbers (as a tutorial's inputs are), its score, and the
+    point's margin ``relu(1 - y·score)`` (the L2 term is left out). After backward, each
+    weight's gradient is -y times its number while the margin is positive, and 0 after.
+
+    Args:
+        params: The parameters by name (default: the starting ones for ``seed``).
+        seed: Seed of the data (and of the parameters when ``params`` is None).
+        match_micrograd: The data of micrograd's notebook (see ``make_moons``).
+        sample: Which point.
+
+    Example:
+        >>> from autodiff import topological_order
+        >>> root = output_graph()
+        >>> root.label, len(topological_order(root))
+        ('margin', 52)
+    """
+    mlp = model(seed=seed) if params is None else _model_with(params)
+    points, labels = make_moons(seed=seed, match_micrograd=match_micrograd)
+    with no_grad():
+        hidden = mlp.layers[1](mlp.layers[0](list(points[sample])))
+    last = len(mlp.layers) - 1
+    for name, param in mlp.named_parameters():
+        if name.startswith(f"{last}."):
+            param.label = name
+    score = mlp.layers[last].neurons[0]([h.data for h in hidden], out_label="score")
+    margin = (1 + -labels[sample] * score).relu()
+    margin.label = "margin"
+    margin.backward()
+    return margin
 
 
 def boundary(
@@ -418,3 +465,119 @@ def figures(
     loss_path = out_dir / "moons_loss.png"
     figure.savefig(loss_path, format="png")
     return [boundary_path, loss_path]
+
+
+# -- what the command line shows (nets.network.Network) --------------------------------------
+
+
+def _printed(history: History, step: int) -> dict[str, float]:
+    return {
+        "step": step,
+        "loss": history.losses[step],
+        "accuracy": history.outputs["accuracy"][step],
+    }
+
+
+def details(history: History, *, match_micrograd: bool = False) -> dict[str, Any]:
+    """Return the numbers the table prints: the accuracy, and the loop's first and last lines.
+
+    ``printed`` holds what micrograd's training loop prints at its first and last step (the
+    loss and accuracy before that step's update); ``match_micrograd`` says whether the run used
+    the notebook's data and weights, so that those are the notebook's numbers.
+
+    Example:
+        >>> numbers = details(train(steps=2, match_micrograd=True), match_micrograd=True)
+        >>> [f"{line['loss']:.10f}" for line in numbers["printed"]]
+        ['0.8958441029', '1.7235905337']
+    """
+    accuracies = history.outputs["accuracy"]
+    last = max(history.steps - 1, 0)
+    return {
+        "accuracy": {"initial": accuracies[0], "final": accuracies[-1]},
+        "lr_schedule": LR_SCHEDULE,
+        "printed": [_printed(history, 0)] + ([_printed(history, last)] if last else []),
+        "match_micrograd": match_micrograd,
+    }
+
+
+def notes(history: History, *, match_micrograd: bool = False) -> list[str]:
+    """Return the table's closing lines: accuracy, and the loop's lines as micrograd prints them.
+
+    Example:
+        >>> for line in notes(train(steps=2, match_micrograd=True), match_micrograd=True):
+        ...     print(line)
+        accuracy 50% -> 84% of the 100 points (right: the score has the label's sign).
+        micrograd's loop prints the loss before each update:
+          step 0 loss 0.8958441029, accuracy 50.0%
+          step 1 loss 1.7235905337, accuracy 81.0%
+        These are the numbers micrograd's notebook prints (its data and weights, seed 1337).
+    """
+    numbers = details(history, match_micrograd=match_micrograd)
+    accuracy_ = numbers["accuracy"]
+    lines = [
+        f"accuracy {accuracy_['initial']:.0%} -> {accuracy_['final']:.0%} of the {SAMPLES} "
+        "points (right: the score has the label's sign).",
+        "micrograd's loop prints the loss before each update:",
+    ]
+    lines += [
+        f"  step {line['step']} loss {line['loss']:.10f}, accuracy {line['accuracy']:.1%}"
+        for line in numbers["printed"]
+    ]
+    if match_micrograd:
+        lines.append(
+            "These are the numbers micrograd's notebook prints (its data and weights, seed 1337)."
+        )
+    else:
+        lines.append("--match-micrograd trains on the notebook's own data and weights.")
+    return lines
+
+
+def _train_network(
+    *,
+    steps: int,
+    lr: float,
+    seed: int,
+    callback: Callback | None = None,
+    eager: bool = False,
+    match_micrograd: bool = False,
+) -> History:
+    """``train`` as the command line calls every network; ``lr`` must be the schedule's start."""
+    if lr != learning_rate(0):
+        raise ValueError(
+            f"moons: the learning rate follows micrograd's schedule, {LR_SCHEDULE} at step k; "
+            f"it cannot be set (got lr={lr})"
+        )
+    return train(steps, seed, match_micrograd=match_micrograd, eager=eager, callback=callback)
+
+
+NETWORK = Network(
+    name="moons",
+    description="micrograd's demo: an MLP 2-16-16-1 (ReLU) separates two moons, max-margin loss",
+    steps=DEFAULT_STEPS,
+    lr=learning_rate(0),
+    seed=DEFAULT_SEED,
+    train=_train_network,
+    graph=lambda history, **options: output_graph(
+        history.initial_params, seed=history.seed or 0, **options
+    ),
+    graph_title=(
+        "moons: one point's margin through the output neuron, first step (the hidden layers' "
+        "16 outputs enter as numbers: the whole graph is too large to draw)"
+    ),
+    details=details,
+    notes=notes,
+    figures=figures,
+    figure_names=("moons_boundary.png", "moons_loss.png"),
+    options=(
+        Option(
+            "--match-micrograd",
+            "match_micrograd",
+            "micrograd's notebook exactly: its data and weights (seed 1337), so the run prints "
+            "the notebook's losses and accuracies",
+        ),
+    ),
+    lr_schedule=f"lr {LR_SCHEDULE} (micrograd's schedule)",
+    check=check,
+    list_params=False,
+)
+"""micrograd's demo as the command line runs it (see ``nets.network``)."""

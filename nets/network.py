@@ -1,23 +1,29 @@
 """What every tutorial network provides: one small interface, ``Network``, that the CLI loops over.
 
 This module owns the interface only. Each tutorial module (``nets.neuron``, ``nets.hidden``,
-``nets.celsius``) fills one ``Network`` with its own functions and exposes it as ``NETWORK``;
-``nets.registry`` lists them in order. Nothing here trains, draws or prints.
+``nets.celsius``, ``nets.moons``) fills one ``Network`` with its own functions and exposes it as
+``NETWORK``; ``nets.registry`` lists them in order. Nothing here trains, draws or prints.
 
 A network is described by plain data and plain functions, so a learner can read one tutorial
 module top to bottom and see everything the command line will do with it:
 
 * ``name``, ``description``: how it is called on the command line and what it is, in one line.
-* ``steps``, ``lr``, ``seed``: the defaults that reproduce the tutorial.
-* ``train(steps=, lr=, seed=, callback=, **options)``: the training run, returning a
-  ``History``. ``options`` are the network's own command-line options (``Option``), passed only
-  when the user gave them.
-* ``graph(history)``: the loss graph at the run's starting parameters, backpropagated once, ready
-  to draw; ``graph_title`` says what it shows.
-* ``details(history)``: the numbers the tutorial prints (forward values, gradients), JSON-ready;
-  ``notes(history)``: the same, and any comment, as lines for the table.
-* ``figures(history, folder)``: the tutorial's plots of this run, as PNG files (matplotlib);
-  ``figure_names`` lists the files it writes, so a caller can name them without drawing.
+* ``steps``, ``lr``, ``seed``: the defaults that reproduce the tutorial; ``lr_schedule`` when
+  the learning rate changes from step to step (then ``lr`` is the first one and cannot be set).
+* ``train(steps=, lr=, seed=, callback=, eager=, **options)``: the training run, returning a
+  ``History``; ``eager=True`` builds the graph afresh at every step instead of replaying a
+  recorded tape (the same numbers). ``options`` are the network's own command-line options
+  (``Option``), passed only when the user gave them; ``check(seed=, **options)``, if any,
+  refuses settings that cannot go together before training starts.
+* ``graph(history, **options)``: the loss graph at the run's starting parameters (or the part
+  of it small enough to draw), backpropagated once; ``graph_title`` says what it shows.
+* ``details(history, **options)``: the numbers the tutorial prints (forward values, gradients),
+  JSON-ready; ``notes(history, **options)``: the same, and any comment, as lines for the table.
+* ``figures(history, folder, **options)``: the tutorial's plots of this run, as PNG files
+  (matplotlib); ``figure_names`` lists the files it writes, so a caller can name them without
+  drawing.
+
+``graph``, ``details``, ``notes`` and ``figures`` get the same ``options`` as ``train``.
 
 Example:
     >>> from nets import hidden
@@ -80,18 +86,28 @@ class Network:
         name: Its name on the command line, e.g. ``"neuron"``.
         description: One line: which tutorial and what the network is.
         steps: Default number of SGD steps (the tutorial's).
-        lr: Default learning rate (the tutorial's).
+        lr: Default learning rate (the tutorial's; with ``lr_schedule``, the first step's).
         seed: Default seed for the starting parameters.
-        train: ``train(steps=, lr=, seed=, callback=, **options) -> History``.
-        graph: The loss graph at ``history``'s starting parameters, backpropagated once.
+        train: ``train(steps=, lr=, seed=, callback=, eager=, **options) -> History``.
+        graph: ``graph(history, **options)``: the loss graph at ``history``'s starting
+            parameters (or the part of it small enough to draw), backpropagated once.
         graph_title: The title drawn above that graph.
-        details: The numbers the tutorial prints for ``history``, as a JSON-ready dict.
-        notes: Lines the table prints under the numbers (built from ``details``).
-        figures: Writes the tutorial's plots of ``history`` into an existing folder and returns
-            their paths; needs matplotlib (raises ``nets.plots.MatplotlibMissingError``).
+        details: ``details(history, **options)``: the numbers the tutorial prints, as a
+            JSON-ready dict.
+        notes: ``notes(history, **options)``: lines the table prints under the numbers.
+        figures: ``figures(history, folder, **options)``: writes the tutorial's plots of
+            ``history`` into an existing folder and returns their paths; needs matplotlib
+            (raises ``nets.plots.MatplotlibMissingError``).
         figure_names: The file names ``figures`` writes.
         options: The network's own command-line options.
         random: Whether the seed matters (False when the starting parameters are fixed).
+        lr_schedule: The learning rate in words when it follows a schedule (``train`` then
+            takes only ``lr``'s default, and the command line refuses ``--lr``); None for a
+            fixed learning rate.
+        check: ``check(seed=, **options)`` raises ValueError, with the reason, for settings
+            that cannot go together; None when any will do.
+        list_params: Whether the table lists every parameter (False for hundreds of them:
+            ``--json`` still has them all).
     """
 
     name: str
@@ -100,14 +116,17 @@ class Network:
     lr: float
     seed: int
     train: Callable[..., History]
-    graph: Callable[[History], Value]
+    graph: Callable[..., Value]
     graph_title: str
-    details: Callable[[History], dict[str, Any]]
-    notes: Callable[[History], list[str]]
-    figures: Callable[[History, pathlib.Path], list[pathlib.Path]]
+    details: Callable[..., dict[str, Any]]
+    notes: Callable[..., list[str]]
+    figures: Callable[..., list[pathlib.Path]]
     figure_names: tuple[str, ...]
     options: tuple[Option, ...] = ()
     random: bool = True
+    lr_schedule: str | None = None
+    check: Callable[..., None] | None = None
+    list_params: bool = True
 
     def defaults(self) -> Mapping[str, float | int]:
         """Return the defaults as a mapping: steps, lr and seed.

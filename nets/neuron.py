@@ -2,7 +2,8 @@
 
 This module owns that tutorial's data, model, loss and training run, and the tutorial's own
 (slipped) hand-written gradient for comparison. It does not own the training loop
-(``nets.training``) nor any drawing (``nets.plots``, ``autodiff.viz``).
+(``nets.training``: the graph is recorded once and replayed, or built at every step with
+``eager=True``, with the same numbers) nor any drawing (``nets.plots``, ``autodiff.viz``).
 
 The network: ``sop = w·x`` (the tutorial's "sum of products"), ``predicted = sigmoid(sop)``,
 ``error = (predicted - target)²`` with x = 0.1 and target = 0.3; the weight is drawn from
@@ -136,8 +137,12 @@ def train(
     callback: Callback | None = None,
     *,
     inputs: int = 1,
+    eager: bool = False,
 ) -> History:
     """Train the neuron by SGD; the history records the loss, weights and "predicted".
+
+    The graph is the same at every step (no ``if`` on a number), so it is recorded once and
+    replayed (``autodiff.Tape``, python backend: eager's numbers bit for bit).
 
     Args:
         steps: Number of updates.
@@ -145,19 +150,32 @@ def train(
         seed: Seed the weights are drawn with.
         callback: Called after each update as ``callback(step, loss)``.
         inputs: Number of inputs (each 0.1).
+        eager: Build the graph afresh at every step instead (slower; the same numbers).
 
     Example:
         >>> h = train(steps=1, lr=0.5, seed=0)
         >>> print(f"{h.params['w'][0]:.6f} -> {h.params['w'][1]:.6f}")
         0.844422 -> 0.838904
+        >>> train(steps=50, eager=True).losses == train(steps=50).losses
+        True
     """
     neuron = model(inputs, seed=seed)
 
-    def evaluate() -> tuple[Value, dict[str, float]]:
+    def build() -> tuple[Value, dict[str, Value]]:
         error, predicted = loss(neuron)
-        return error, {"predicted": predicted.data}
+        return error, {"predicted": predicted}
 
-    return fit(neuron, evaluate, net="neuron", steps=steps, lr=lr, seed=seed, callback=callback)
+    # python, not numpy: numpy's exp (in the sigmoid) may differ from math.exp in the last bit.
+    return fit(
+        neuron,
+        build,
+        net="neuron",
+        steps=steps,
+        lr=lr,
+        seed=seed,
+        callback=callback,
+        tape=None if eager else "python",
+    )
 
 
 def graph(params: Mapping[str, float]) -> Value:
@@ -318,11 +336,12 @@ NETWORK = Network(
     lr=DEFAULT_LR,
     seed=DEFAULT_SEED,
     train=train,
-    graph=lambda history: graph(history.initial_params),
+    # --inputs needs no passing on to the pictures and notes: the history has one weight per input.
+    graph=lambda history, **_: graph(history.initial_params),
     graph_title="tutorial 000: one sigmoid neuron, first step (forward and backward)",
-    details=details,
-    notes=notes,
-    figures=figures,
+    details=lambda history, **_: details(history),
+    notes=lambda history, **_: notes(history),
+    figures=lambda history, folder, **_: figures(history, folder),
     figure_names=("neuron_prediction.png", "neuron_error.png"),
     options=(
         Option(

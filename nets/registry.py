@@ -7,14 +7,14 @@ line below.
 
 Example:
     >>> [network.name for network in NETWORKS]
-    ['neuron', 'hidden', 'celsius']
+    ['neuron', 'hidden', 'celsius', 'moons']
     >>> get("celsius").lr
     0.001
 """
 
 from __future__ import annotations
 
-from nets import celsius, hidden, neuron
+from nets import celsius, hidden, moons, neuron
 from nets.network import Network
 
 __all__ = ["NETWORKS", "get", "names"]
@@ -23,6 +23,7 @@ NETWORKS: tuple[Network, ...] = (
     neuron.NETWORK,
     hidden.NETWORK,
     celsius.NETWORK,
+    moons.NETWORK,
 )
 """The networks, in the order ``all`` trains them."""
 
@@ -32,7 +33,7 @@ def names() -> list[str]:
 
     Example:
         >>> names()
-        ['neuron', 'hidden', 'celsius']
+        ['neuron', 'hidden', 'celsius', 'moons']
     """
     return [network.name for network in NETWORKS]
 

@@ -1,28 +1,36 @@
-"""The training loop the three tutorials share, and the ``History`` it returns.
+"""The training loop the tutorials share, and the ``History`` it returns.
 
-This module owns the loop (evaluate the loss, backward, one ``autodiff.optim.SGD`` step) and what
-is recorded along the way: ``fit`` builds the graph afresh at every step, ``fit_replayed``
-records it once and replays it (``autodiff.Tape``), with the same numbers, many times faster.
-It does not know any particular network: each tutorial module (``nets.neuron``,
-``nets.hidden``, ``nets.celsius``) builds its model and loss and calls ``fit``.
+This module owns the loop (evaluate the loss, backward, one ``autodiff.optim.SGD`` step, with a
+fixed learning rate or one per step) and what is recorded along the way. A network gives a
+function that builds its loss (``Build``); ``fit`` either calls it afresh at every step (the
+eager engine, ``tape=None``) or calls it once, records the graph in an ``autodiff.Tape`` and
+replays it at every step (``tape="python"`` or ``"numpy"``; ``fit_replayed`` is the same):
+the same numbers, many times faster, as long as the graph does not depend on the numbers (no
+``if`` on ``.data``). It does not know any particular network: each tutorial module
+(``nets.neuron``, ``nets.hidden``, ``nets.celsius``, ``nets.moons``) builds its model and loss
+and calls ``fit``.
 
 Example:
     >>> from nets.module import Neuron
-    >>> line = Neuron.from_weights([0.0], bias=None, weight_labels=["w"])
-    >>> def evaluate():
-    ...     out = line([2.0])
-    ...     return (out - 6.0) ** 2, {"out": out.data}
-    >>> history = fit(line, evaluate, net="line", steps=50, lr=0.05, seed=None)
+    >>> def trained(tape):
+    ...     line = Neuron.from_weights([0.0], bias=None, weight_labels=["w"])
+    ...     def build():
+    ...         out = line([2.0])
+    ...         return (out - 6.0) ** 2, {"out": out}
+    ...     return fit(line, build, net="line", steps=50, lr=0.05, seed=None, tape=tape)
+    >>> history = trained(tape=None)  # the eager engine: a new graph at every step
     >>> print(f"{history.final_params['w']:.4f} {history.final_loss:.6f}")
     3.0000 0.000000
+    >>> trained(tape="python").losses == history.losses  # recorded once, replayed 50 times
+    True
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
 
 from autodiff import Tape, Value, no_grad
 from autodiff.optim import SGD
@@ -34,6 +42,9 @@ __all__ = [
     "Callback",
     "Evaluate",
     "History",
+    "Measure",
+    "Output",
+    "Schedule",
     "TrainingInterrupted",
     "check_steps",
     "fit",
@@ -43,11 +54,41 @@ __all__ = [
 Callback = Callable[[int, float], None]
 """Called after each update with the step number (1 .. steps) and the loss before that update."""
 
-Evaluate = Callable[[], tuple[Value, dict[str, float]]]
-"""Builds the loss at the current parameters; returns it and named outputs worth recording."""
+Schedule = Callable[[int], float]
+"""A learning rate per step: called with the step number, 0 .. steps - 1, before that update."""
 
-Build = Callable[[], tuple[Value, dict[str, Value]]]
-"""Builds the loss graph; returns it and named output nodes to record (``fit_replayed``)."""
+
+@dataclass(frozen=True)
+class Measure:
+    """An output computed from the numbers of several nodes: a network's accuracy, say.
+
+    ``fit`` reads the nodes' ``.data`` after each forward pass; through a tape, the replayed
+    numbers of the same nodes. Either way ``compute`` gets them in the order of ``nodes``.
+
+    Attributes:
+        nodes: The graph's nodes it reads.
+        compute: Turns their numbers into the output.
+
+    Example:
+        >>> scores = [Value(0.5), Value(-2.0), Value(1.0)]
+        >>> positive = Measure(scores, lambda numbers: sum(x > 0 for x in numbers) / 3)
+        >>> print(f"{positive.compute([score.data for score in positive.nodes]):.3f}")
+        0.667
+    """
+
+    nodes: Sequence[Value]
+    compute: Callable[[Sequence[float]], float]
+
+
+Output = Union[Value, Measure, float]
+"""Something recorded at every step: a node of the graph (its number), a ``Measure``, or a
+number (eager only: a tape cannot update a number computed from ``.data``)."""
+
+Build = Callable[[], tuple[Value, Mapping[str, Output]]]
+"""Builds the loss at the current parameters; returns it and the named outputs to record."""
+
+Evaluate = Build
+"""The name ``fit``'s loss function had when its outputs were numbers only (they still may be)."""
 
 
 @dataclass
@@ -60,7 +101,7 @@ class History:
     Attributes:
         net: Which network was trained ("neuron", "hidden", "celsius", ...).
         steps: Number of SGD updates.
-        lr: Learning rate.
+        lr: Learning rate (with a ``Schedule``, the one of the first step).
         seed: Seed the parameters were drawn with (None when nothing is random).
         losses: Loss after 0, 1, ..., steps updates.
         params: Each parameter's number after 0, 1, ..., steps updates, by name.
@@ -187,30 +228,52 @@ def check_steps(steps: object, where: str) -> int:
     return steps
 
 
+def _read(outputs: Mapping[str, Output]) -> dict[str, float]:
+    """The outputs' numbers as they are now (eager: each node holds its own)."""
+    numbers: dict[str, float] = {}
+    for name, output in outputs.items():
+        if isinstance(output, Value):
+            numbers[name] = output.data
+        elif isinstance(output, Measure):
+            numbers[name] = output.compute([node.data for node in output.nodes])
+        else:
+            numbers[name] = float(output)
+    return numbers
+
+
+def _diverged(net: str, loss: float, step: int, lr: float) -> ValueError:
+    return ValueError(f"{net}: loss became {loss} at step {step}; is lr {lr:g} too large?")
+
+
 def fit(
     model: Module,
-    evaluate: Evaluate,
+    build: Build,
     *,
     net: str,
     steps: int,
-    lr: float,
+    lr: float | Schedule,
     seed: int | None,
     callback: Callback | None = None,
+    tape: Backend | None = None,
 ) -> History:
-    """Train ``model`` by plain SGD on the loss ``evaluate`` builds, recording every step.
+    """Train ``model`` by plain SGD on the loss ``build`` builds, recording every step.
 
-    Each step builds the loss graph afresh from the current parameters, zeroes the gradients,
-    backpropagates and updates. The loss after the last update is evaluated without recording
-    a graph.
+    With ``tape=None`` (the eager engine) each step builds the loss graph afresh from the
+    current parameters, zeroes the gradients, backpropagates and updates; the loss after the
+    last update is evaluated without recording a graph. With a tape backend, ``build`` is
+    called once and its graph replayed instead (``fit_replayed``): the same history (bit for
+    bit with ``"python"``), as long as the graph does not depend on the numbers.
 
     Args:
         model: The module whose parameters are trained.
-        evaluate: Builds the loss (and named outputs) at the current parameters.
+        build: Builds the loss (and named outputs) at the current parameters.
         net: Name recorded in the history.
         steps: Number of updates (>= 0).
-        lr: Learning rate (>= 0).
+        lr: Learning rate (>= 0), or a ``Schedule`` giving one per step (the history records
+            the first).
         seed: Seed recorded in the history.
         callback: Called after each update as ``callback(step, loss)``.
+        tape: None for the eager engine, or the ``autodiff.Tape`` backend to replay with.
 
     Raises:
         ValueError: ``steps`` or ``lr`` is negative, or the loss is not finite (a number
@@ -227,17 +290,28 @@ def fit(
         ([1.0, 0.25], [1.0, 0.5])
     """
     check_steps(steps, "fit")
+    if tape is not None:
+        return fit_replayed(
+            model,
+            build,
+            net=net,
+            steps=steps,
+            lr=lr,
+            seed=seed,
+            callback=callback,
+            backend=tape,
+        )
     built: list[Value] = []
 
     def forward() -> tuple[float, dict[str, float]]:
-        loss, outputs = evaluate()
+        loss, outputs = build()
         built[:] = [loss]
-        return loss.data, outputs
+        return loss.data, _read(outputs)
 
     def last() -> tuple[float, dict[str, float]]:
         with no_grad():
-            loss, outputs = evaluate()
-        return loss.data, outputs
+            loss, outputs = build()
+        return loss.data, _read(outputs)
 
     return _train(model, forward, lambda: built[0].backward(), last, net, steps, lr, seed, callback)
 
@@ -249,30 +323,31 @@ def _train(
     last: Callable[[], tuple[float, dict[str, float]]],
     net: str,
     steps: int,
-    lr: float,
+    lr: float | Schedule,
     seed: int | None,
     callback: Callback | None,
 ) -> History:
     """The loop ``fit`` and ``fit_replayed`` share: forward, zero, backward, update, record."""
-    optimizer = SGD(model.parameters(), lr=lr)
-    named = model.named_parameters()
-    history = History(net, steps, float(lr), seed, params={name: [] for name, _ in named})
-
-    def diverged(loss: float, step: int) -> ValueError:
-        return ValueError(f"{net}: loss became {loss} at step {step}; is lr {lr:g} too large?")
+    schedule, first = (lr, lr(0)) if callable(lr) else (None, lr)
+    optimizer = SGD(model.parameters(), lr=first)
+    named = model.named_parameters()  # once: the names and the Values do not change
+    history = History(net, steps, optimizer.lr, seed, params={name: [] for name, _ in named})
+    columns = [(history.params[name], param) for name, param in named]
 
     def record(loss: float, outputs: dict[str, float], step: int) -> None:
         if not math.isfinite(loss):
-            raise diverged(loss, step)
+            raise _diverged(net, loss, step, optimizer.lr)
         history.losses.append(loss)
-        for name, param in named:
-            history.params[name].append(param.data)
+        for column, param in columns:
+            column.append(param.data)
         for name, number in outputs.items():
             history.outputs.setdefault(name, []).append(number)
 
     step = 0
     try:
         for step in range(steps):
+            if schedule is not None:
+                optimizer.lr = _rate(schedule, step, net)
             loss, outputs = forward()
             record(loss, outputs, step)
             optimizer.zero_grad()
@@ -286,10 +361,20 @@ def _train(
     except OverflowError:
         # An operation whose result does not fit in a float (exp, **) raises instead of
         # returning inf; for the learner it is the same event as a loss that became inf.
-        raise diverged(math.inf, step) from None
+        raise _diverged(net, math.inf, step, optimizer.lr) from None
     except KeyboardInterrupt:
         raise TrainingInterrupted(_so_far(history), steps) from None
     return history
+
+
+def _rate(schedule: Schedule, step: int, net: str) -> float:
+    """The schedule's learning rate at ``step``, checked as SGD checks a fixed one."""
+    rate = float(schedule(step))
+    if not 0.0 <= rate < math.inf:
+        raise ValueError(
+            f"{net}: the learning rate at step {step} must be finite and >= 0, got {rate}"
+        )
+    return rate
 
 
 def fit_replayed(
@@ -298,7 +383,7 @@ def fit_replayed(
     *,
     net: str,
     steps: int,
-    lr: float,
+    lr: float | Schedule,
     seed: int | None,
     callback: Callback | None = None,
     backend: Backend = "auto",
@@ -308,21 +393,23 @@ def fit_replayed(
     ``build`` is called once; its graph is recorded with the model's parameters live, and each
     step replays it with their current numbers. The history is the one ``fit`` gives for the
     same model and loss (bit for bit with the python backend), as long as the graph does not
-    depend on the numbers (no ``if`` on ``.data``; see ``autodiff.tape``).
+    depend on the numbers (no ``if`` on ``.data``; see ``autodiff.tape``). The outputs must be
+    nodes of the graph or ``Measure``s of them: a plain number would stay as recorded.
 
     Args:
         model: The module whose parameters are trained.
-        build: Builds the loss at the current parameters, and named output nodes to record.
+        build: Builds the loss at the current parameters, and named outputs to record.
         net: Name recorded in the history.
         steps: Number of updates (>= 0).
-        lr: Learning rate (>= 0).
+        lr: Learning rate (>= 0), or a ``Schedule`` giving one per step.
         seed: Seed recorded in the history.
         callback: Called after each update as ``callback(step, loss)``.
         backend: The tape's backend.
 
     Raises:
+        TypeError: An output is a number, not a node or a ``Measure``.
         ValueError: ``steps`` or ``lr`` is negative, or a loss is not finite (as ``fit``).
-        TrainingInterrupted: Ctrl-C arrived (as ``fit``).
+        TrainingInterrupted: Ctrl-C arrived (as ``fit``), also while the graph is recorded.
 
     Example:
         >>> from nets.module import Neuron
@@ -335,12 +422,45 @@ def fit_replayed(
         ([1.0, 0.25], [1.0, 0.5], [1.0, 0.5])
     """
     check_steps(steps, "fit_replayed")
-    loss, outputs = build()
-    names = list(outputs)
-    tape = Tape(loss, backend=backend, watch=[outputs[name] for name in names])
+    try:
+        loss, outputs = build()
+        watch, readers = _watch(outputs)
+        recorded = Tape(loss, backend=backend, watch=watch)
+    except OverflowError:
+        first = lr if not callable(lr) else lr(0)
+        raise _diverged(net, math.inf, 0, first) from None
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(None, steps) from None
 
     def forward() -> tuple[float, dict[str, float]]:
-        value = tape.forward()
-        return value, dict(zip(names, tape.watched(), strict=True))
+        value = recorded.forward()
+        numbers = recorded.watched()
+        return value, {
+            name: numbers[start] if compute is None else compute(numbers[start:stop])
+            for name, start, stop, compute in readers
+        }
 
-    return _train(model, forward, tape.backward, forward, net, steps, lr, seed, callback)
+    return _train(model, forward, recorded.backward, forward, net, steps, lr, seed, callback)
+
+
+_Reader = tuple[str, int, int, Union[Callable[[Sequence[float]], float], None]]
+
+
+def _watch(outputs: Mapping[str, Output]) -> tuple[list[Value], list[_Reader]]:
+    """The nodes a tape must watch for ``outputs``, and where each output finds its numbers."""
+    watch: list[Value] = []
+    readers: list[_Reader] = []
+    for name, output in outputs.items():
+        start = len(watch)
+        if isinstance(output, Value):
+            watch.append(output)
+            readers.append((name, start, start + 1, None))
+        elif isinstance(output, Measure):
+            watch.extend(output.nodes)
+            readers.append((name, start, len(watch), output.compute))
+        else:
+            raise TypeError(
+                f"fit_replayed: output {name!r} is a number ({type(output).__name__}); a replay "
+                "cannot update it: give the node it was read from, or a Measure of nodes"
+            )
+    return watch, readers

@@ -54,16 +54,17 @@ def test_json_neuron_fields() -> None:
 
 
 def test_json_all_is_one_object() -> None:
-    """`all --json` prints exactly one object holding the three nets with their labels."""
+    """`all --json` prints exactly one object holding the four nets with their labels."""
     result = _run("all", "--json", "--steps", "5")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)  # fails on two objects or extra text
-    assert [net["net"] for net in document["nets"]] == ["neuron", "hidden", "celsius"]
-    assert [list(net["params"]) for net in document["nets"]] == [
+    assert [net["net"] for net in document["nets"]] == ["neuron", "hidden", "celsius", "moons"]
+    assert [list(net["params"]) for net in document["nets"][:3]] == [
         ["w"],
         ["W1", "b1", "W2", "b2"],
         ["weight", "bias"],
     ]
+    assert len(document["nets"][3]["params"]) == 337  # moons: 2-16-16-1
 
 
 def test_hidden_json_reproduces_tutorial() -> None:
@@ -104,6 +105,16 @@ def test_no_progress_bar_without_terminal(capsys: pytest.CaptureFixture[str]) ->
         (["hidden", "--out", ""], "argument --out: must name a folder, got an empty name"),
         (["hidden", "--history"], "argument --history: goes with --json"),
         ([], "the following arguments are required: net"),
+        (
+            ["moons", "--lr", "0.5"],
+            "argument --lr: moons has no single learning rate: it trains with lr 1.0 - "
+            "0.9·k/steps (micrograd's schedule); leave --lr out",
+        ),
+        (["neuron", "--match-micrograd"], "argument --match-micrograd: only for moons, not neuron"),
+        (
+            ["moons", "--match-micrograd", "--seed", "3"],
+            "moons: match_micrograd uses micrograd's seed 1337, got seed 3",
+        ),
     ],
 )
 def test_bad_arguments_exit_2(args: list[str], reason: str) -> None:
@@ -114,6 +125,88 @@ def test_bad_arguments_exit_2(args: list[str], reason: str) -> None:
     assert reason in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def _notebook_line(step: int) -> str:
+    """Step ``step`` of micrograd's notebook, as the table's notes print it (10 decimals)."""
+    notebook = pathlib.Path(__file__).with_name("micrograd_demo_steps.txt")
+    for line in notebook.read_text(encoding="utf-8").splitlines():
+        if line.startswith(f"step {step} "):
+            _, _, _, loss, _, accuracy = line.split()
+            return f"step {step} loss {float(loss.rstrip(',')):.10f}, accuracy {accuracy}"
+    raise AssertionError(f"no step {step} in {notebook}")
+
+
+def test_moons_match_micrograd_prints_the_notebooks_losses() -> None:
+    """`moons --match-micrograd` prints the notebook's first and last loss and accuracy lines."""
+    result = _run("moons", "--match-micrograd")
+    assert result.returncode == 0, result.stderr
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert _notebook_line(0) == "step 0 loss 0.8958441029, accuracy 50.0%"
+    assert _notebook_line(0) in lines
+    assert _notebook_line(99) in lines
+    assert "100 steps of SGD with lr 1.0 - 0.9·k/steps (micrograd's schedule), seed 1337" in (
+        result.stdout
+    )
+    assert re.search(r"^  loss +0\.89584410 ", result.stdout, re.M)  # the table's initial loss
+    assert "These are the numbers micrograd's notebook prints" in result.stdout
+    assert "(337 parameters, not listed: --json has them)" in result.stdout
+
+
+def _without_times(table: str) -> str:
+    """The table with each run's time and engine taken out: the only things --eager changes."""
+    return re.sub(r"in \d+\.\d\d s \((tape|eager)\)", "in (time)", table)
+
+
+def test_eager_prints_the_same_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    """`all --eager` builds every graph afresh and prints the tape's tables, number for number."""
+    assert cli.main(["all", "--steps", "5"]) == 0
+    replayed = capsys.readouterr().out
+    assert cli.main(["all", "--steps", "5", "--eager"]) == 0
+    eager = capsys.readouterr().out
+    assert replayed.count("(tape)") == eager.count("(eager)") == 4
+    assert _without_times(replayed) == _without_times(eager)
+
+
+def test_all_with_lr_keeps_the_moons_schedule(capsys: pytest.CaptureFixture[str]) -> None:
+    """`all --lr` sets the tutorials' learning rate; moons keeps its schedule, with a warning."""
+    assert cli.main(["all", "--steps", "2", "--lr", "0.1"]) == 0
+    captured = capsys.readouterr()
+    assert "2 steps of SGD at lr 0.1, seed 0" in captured.out  # neuron, celsius
+    assert "2 steps of SGD at lr 0.1, in" in captured.out  # hidden
+    assert "2 steps of SGD with lr 1.0 - 0.9·k/steps (micrograd's schedule), seed 1337" in (
+        captured.out
+    )
+    assert captured.err == (
+        "nets: warning: --lr 0.1 is not for moons, which trains with lr 1.0 - 0.9·k/steps "
+        "(micrograd's schedule)\n"
+    )
+
+
+def test_ctrl_c_during_moons_prints_the_steps_done(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C in moons' fourth step prints the table of the three steps measured, exit 130."""
+    from nets import moons
+
+    calls = []
+    accuracy = moons.accuracy
+
+    def interrupted_at_the_fourth(scores: Any, labels: Any) -> float:
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return accuracy(scores, labels)
+
+    monkeypatch.setattr(moons, "accuracy", interrupted_at_the_fourth)
+    assert cli.main(["moons"]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "nets: moons interrupted at step 2 of 100; the table shows the steps done.\n"
+    )
+    assert "  2 steps of SGD with lr" in captured.out
+    assert "(tape) (interrupted)" in captured.out
+    assert "step 1 loss " in captured.out  # the last step measured before Ctrl-C
 
 
 def test_unwritable_out_exits_2(tmp_path: pathlib.Path) -> None:
@@ -255,7 +348,14 @@ def test_help_says_what_each_network_is() -> None:
     assert result.returncode == 0
     for network in registry.NETWORKS:
         assert f"  {network.name:9} {network.description}\n" in result.stdout
-    assert "(default 10000 steps at lr 0.001)" in result.stdout  # celsius
+    assert "(default 10000 steps at lr 0.001, seed 0)" in result.stdout  # celsius
+    assert "(default 1 step at lr 0.01)\n" in result.stdout  # hidden: nothing random
+    help_text = " ".join(result.stdout.split())  # argparse wraps the options' help
+    assert "(default 100 steps with lr 1.0 - 0.9·k/steps (micrograd's schedule), seed 1337)" in (
+        help_text
+    )
+    assert "--match-micrograd moons only: micrograd's notebook exactly" in help_text
+    assert "--eager build the graph afresh at every step" in help_text
 
 
 def test_json_has_the_numbers_the_table_prints() -> None:
@@ -293,11 +393,13 @@ def test_out_writes_real_svg_and_png(tmp_path: pathlib.Path) -> None:
     assert result.returncode == 0, result.stderr
     svgs = sorted(p.name for p in out.glob("*.svg"))
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert svgs == ["celsius_graph.svg", "hidden_graph.svg", "neuron_graph.svg"]
+    assert svgs == ["celsius_graph.svg", "hidden_graph.svg", "moons_graph.svg", "neuron_graph.svg"]
     assert pngs == [
         "celsius_fit.png",
         "celsius_loss.png",
         "hidden_loss.png",
+        "moons_boundary.png",
+        "moons_loss.png",
         "neuron_error.png",
         "neuron_prediction.png",
     ]
@@ -307,7 +409,7 @@ def test_out_writes_real_svg_and_png(tmp_path: pathlib.Path) -> None:
     for name in pngs:
         assert (out / name).read_bytes()[:8] == PNG_MAGIC, name
     pages = sorted(p.name for p in out.glob("*.html"))
-    assert pages == ["celsius.html", "hidden.html", "neuron.html"]
+    assert pages == ["celsius.html", "hidden.html", "moons.html", "neuron.html"]
     for name in pages:
         text = (out / name).read_text(encoding="utf-8")
         assert text.startswith("<!DOCTYPE html>"), name
@@ -315,7 +417,11 @@ def test_out_writes_real_svg_and_png(tmp_path: pathlib.Path) -> None:
         assert "https://" not in text, name
     last_line = result.stdout.strip().splitlines()[-1]
     assert str(out.resolve()) in last_line
-    assert last_line.startswith("Pictures (11 files) are in")
+    assert last_line.startswith("Pictures (15 files) are in")
+    assert "moons: one point's margin through the output neuron" in (
+        out / "moons_graph.svg"
+    ).read_text(encoding="utf-8").replace("&#39;", "'")
+    assert result.stderr == ""  # every graph is small enough to draw: no warning
 
 
 def test_out_with_json_keeps_stdout_one_object(

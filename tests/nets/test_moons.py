@@ -10,6 +10,7 @@ import pytest
 
 from autodiff import topological_order
 from nets import moons
+from nets.training import TrainingInterrupted
 
 NOTEBOOK = pathlib.Path(__file__).with_name("micrograd_demo_steps.txt")
 
@@ -68,15 +69,6 @@ def test_match_micrograd_reproduces_the_notebook_at_every_step():
         assert history.losses[step] == pytest.approx(loss, rel=1e-9), step
         assert history.outputs["accuracy"][step] == pytest.approx(accuracy, abs=1e-12), step
     assert history.outputs["accuracy"][-1] == 1.0
-
-
-def test_tape_training_equals_eager_training():
-    """Replaying the tape and rebuilding the graph every step give the same history, bit for bit."""
-    replayed = moons.train(steps=4, seed=2)
-    eager = moons.train(steps=4, seed=2, eager=True)
-    assert replayed.losses == eager.losses
-    assert replayed.outputs == eager.outputs
-    assert replayed.params == eager.params
 
 
 def test_loss_is_the_max_margin_loss_with_l2():
@@ -143,3 +135,91 @@ def test_data_match_scikit_learn_make_moons():
     expected, classes = datasets.make_moons(n_samples=100, noise=0.1, random_state=1337)
     assert points == [(float(x), float(y)) for x, y in expected]
     assert labels == [2.0 * c - 1.0 for c in classes]
+
+
+def test_interrupt_keeps_the_steps_done(monkeypatch):
+    """Ctrl-C in the fourth step raises TrainingInterrupted with the three steps measured."""
+    calls = []
+    accuracy = moons.accuracy
+
+    def interrupted_at_the_fourth(scores, labels):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return accuracy(scores, labels)
+
+    monkeypatch.setattr(moons, "accuracy", interrupted_at_the_fourth)
+    with pytest.raises(TrainingInterrupted) as caught:
+        moons.train(steps=10, seed=0)
+    history = caught.value.history
+    assert history is not None
+    assert (history.steps, caught.value.planned) == (2, 10)
+    assert len(history.losses) == len(history.outputs["accuracy"]) == 3
+    assert {len(values) for values in history.params.values()} == {3}
+
+
+def test_interrupt_while_recording_keeps_no_history(monkeypatch):
+    """Ctrl-C while the 65,000-node graph is built for the tape: TrainingInterrupted, no steps."""
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(moons, "loss", interrupted)
+    with pytest.raises(TrainingInterrupted) as caught:
+        moons.train(steps=10, seed=0)
+    assert caught.value.history is None
+
+
+def test_learning_rate_is_the_schedule_of_every_step():
+    """The loop applies learning_rate(k, steps) at step k: a by-hand SGD step matches step 1."""
+    history = moons.train(steps=2, seed=3)
+    mlp = moons.model(seed=3)
+    points, labels = moons.make_moons(seed=3)
+    total, _ = moons.loss(mlp, points, labels)
+    total.backward()
+    rate = moons.learning_rate(0, 2)
+    assert {name: p.data - rate * p.grad for name, p in mlp.named_parameters()} == {
+        name: values[1] for name, values in history.params.items()
+    }
+
+
+def test_network_refuses_a_learning_rate_other_than_the_schedule():
+    """The registry's train takes only the schedule's first rate: any other lr is a ValueError."""
+    with pytest.raises(ValueError, match="follows micrograd's schedule"):
+        moons.NETWORK.train(steps=1, lr=0.5, seed=0)
+
+
+def test_output_graph_is_small_enough_to_draw():
+    """The drawn part of one point's graph: the output neuron's 17 parameters, score, margin."""
+    from autodiff import viz
+
+    history = moons.train(steps=1, seed=0)
+    root = moons.NETWORK.graph(history)
+    nodes = topological_order(root)
+    assert len(nodes) <= viz.DEFAULT_MAX_NODES
+    labels = {node.label for node in nodes}
+    assert {f"2.0.w{j}" for j in range(1, 17)} | {"2.0.b", "score", "margin"} <= labels
+    assert sum(node.is_leaf for node in nodes) == 17  # the hidden outputs are numbers
+    assert root.label == "margin"
+    assert root.data == pytest.approx(max(0.0, 1.0 - _label(0) * _score(history, 0)), rel=1e-12)
+
+
+def _label(sample):
+    return moons.make_moons(seed=0)[1][sample]
+
+
+def _score(history, sample):
+    mlp = moons.model(seed=0)
+    mlp.load_parameter_values(history.initial_params)
+    return mlp(list(moons.make_moons(seed=0)[0][sample]))[0].data
+
+
+def test_details_and_notes_give_the_loops_first_and_last_lines():
+    """details holds micrograd's printed first and last step; notes print them, 10 decimals."""
+    history = moons.train(steps=3, seed=0)
+    numbers = moons.NETWORK.details(history)
+    assert [line["step"] for line in numbers["printed"]] == [0, 2]
+    assert numbers["printed"][1]["loss"] == history.losses[2]
+    lines = moons.NETWORK.notes(history)
+    assert f"  step 2 loss {history.losses[2]:.10f}, accuracy " in "\n".join(lines)
+    assert "--match-micrograd" in lines[-1]

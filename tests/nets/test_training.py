@@ -5,8 +5,17 @@ from __future__ import annotations
 import pytest
 
 from autodiff import Value
+from autodiff.tape import Backend
 from nets.module import Neuron
-from nets.training import Evaluate, History, TrainingInterrupted, check_steps, fit
+from nets.training import (
+    Evaluate,
+    History,
+    Measure,
+    Output,
+    TrainingInterrupted,
+    check_steps,
+    fit,
+)
 
 
 def _quadratic() -> tuple[Neuron, Evaluate]:
@@ -132,3 +141,83 @@ def test_interrupt_before_any_record() -> None:
     with pytest.raises(TrainingInterrupted) as caught:
         fit(model, evaluate, net="q", steps=5, lr=0.1, seed=None)
     assert caught.value.history is None
+
+
+def test_schedule_gives_each_step_its_learning_rate() -> None:
+    """A schedule sets the learning rate of each step: (w - 3)² with lr 0.25 then 0.5 lands on 3."""
+    model, evaluate = _quadratic()
+    rates = [0.25, 0.5]
+    history = fit(model, evaluate, net="q", steps=2, lr=rates.__getitem__, seed=None)
+    # w = 1 - 0.25 * 2 (1 - 3) = 2; then w = 2 - 0.5 * 2 (2 - 3) = 3
+    assert history.params == {"w": [1.0, 2.0, 3.0]}
+    assert history.lr == 0.25  # the first step's
+
+
+def test_schedule_that_diverges_names_the_steps_learning_rate() -> None:
+    """A loss that overflows under a schedule names the step and that step's learning rate."""
+    model = Neuron.from_weights([1.0], None)
+
+    def evaluate() -> tuple[Value, dict[str, float]]:
+        return (model.weights[0] * 1000.0).exp(), {}
+
+    with pytest.raises(ValueError, match=r"loss became inf at step 0; is lr 2 too large\?"):
+        fit(model, evaluate, net="x", steps=3, lr=lambda step: 2.0 / (step + 1), seed=None)
+
+
+def test_schedule_must_give_finite_rates() -> None:
+    """A schedule giving a negative learning rate is refused at that step."""
+    model, evaluate = _quadratic()
+    with pytest.raises(ValueError, match="learning rate at step 1 must be finite and >= 0"):
+        fit(model, evaluate, net="q", steps=3, lr=lambda step: 0.1 - step, seed=None)
+
+
+@pytest.mark.parametrize("tape", [None, "python", "numpy"])
+def test_measure_records_a_number_computed_from_nodes(tape: Backend | None) -> None:
+    """A Measure records its compute() of the nodes' numbers, eager and replayed alike."""
+    model = Neuron.from_weights([1.0], None, weight_labels=["w"])
+
+    def build() -> tuple[Value, dict[str, Output]]:
+        outs = [model([x]) for x in (1.0, -2.0)]
+        positive = Measure(outs, lambda numbers: sum(x > 0 for x in numbers) / len(numbers))
+        return sum((out - 3.0) ** 2 for out in outs) * 0.5, {"positive": positive, "first": outs[0]}
+
+    history = fit(model, build, net="m", steps=3, lr=0.5, seed=None, tape=tape)
+    # w goes 1, -3, 3, -6 (d loss/dw = 5w + 3): one of w and -2w is positive at each step
+    assert history.outputs["first"] == history.params["w"]
+    assert history.outputs["positive"] == [0.5 if w != 0 else 0.0 for w in history.params["w"]]
+
+
+def test_a_replay_refuses_a_number_as_output() -> None:
+    """Through a tape an output must be a node or a Measure: a number read from .data is refused."""
+    model, evaluate = _quadratic()  # records out.data, a number
+    with pytest.raises(TypeError, match="output 'out' is a number"):
+        fit(model, evaluate, net="q", steps=2, lr=0.25, seed=None, tape="python")
+
+
+def test_interrupt_while_recording_the_tape() -> None:
+    """Ctrl-C while the graph is built for the tape raises TrainingInterrupted with no history."""
+    model = Neuron.from_weights([1.0], None)
+
+    def build() -> tuple[Value, dict[str, Output]]:
+        raise KeyboardInterrupt
+
+    with pytest.raises(TrainingInterrupted) as caught:
+        fit(model, build, net="q", steps=5, lr=0.1, seed=None, tape="python")
+    assert caught.value.history is None
+    assert caught.value.planned == 5
+
+
+@pytest.mark.parametrize("tape", ["python", "numpy"])
+def test_replayed_run_diverges_at_the_eager_step(tape: Backend) -> None:
+    """Through a tape, a loss that grows to inf stops at the step eager stops at, same message."""
+    model = Neuron.from_weights([1.0], None)
+
+    def build() -> tuple[Value, dict[str, Output]]:
+        return (model.weights[0] * 10.0) ** 2, {}  # lr 1: w <- w - 200 w, times -199 a step
+
+    with pytest.raises(ValueError, match="loss became inf at step") as eager:
+        fit(model, build, net="x", steps=500, lr=1.0, seed=None)
+    model.weights[0].data = 1.0
+    with pytest.raises(ValueError, match="loss became inf at step") as replayed:
+        fit(model, build, net="x", steps=500, lr=1.0, seed=None, tape=tape)
+    assert str(replayed.value) == str(eager.value)
