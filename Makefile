@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: help demo test lint typecheck pytest format docs docs-images bench dot chromium clean
 
 help:
-	@echo "make demo      train the three tutorial networks, write graphs and plots to out/"
+	@echo "make demo      train the tutorial networks and the moons demo; graphs, pages and plots to out/"
 	@echo "make test      lint, type-check, run every test and doctest, build the docs strictly"
 	@echo "make docs      build the documentation site into site/ (open site/index.html)"
 	@echo "make bench     benchmark against micrograd and PyTorch (own environment)"
