@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import math
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -354,6 +355,33 @@ def collector_off() -> Iterator[None]:
     try:
         yield
     finally:
+        gc.enable()
+
+
+@pytest.fixture
+def alarm() -> Iterator[Callable[[float], None]]:
+    """``alarm(seconds)`` makes a real SIGALRM raise KeyboardInterrupt after ``seconds``.
+
+    Like Ctrl-C, the interrupt lands wherever the main thread is. The cycle collector is off
+    meanwhile: its callbacks (hypothesis installs one) run Python code, and an interrupt landing
+    in a callback is swallowed as an "unraisable" exception instead of reaching the test.
+    Everything (timer, handler, collector) is restored afterwards.
+    """
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    def arm(seconds: float) -> None:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    gc.collect()
+    gc.disable()
+    try:
+        yield arm
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, previous)
         gc.enable()
 
 

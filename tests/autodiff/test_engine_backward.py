@@ -251,7 +251,7 @@ def test_backward_from_a_non_finite_output() -> None:
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
 @pytest.mark.parametrize("run", sorted(BACKWARDS))
-def test_real_interrupts_at_random_moments(run: str) -> None:
+def test_real_interrupts_at_random_moments(run: str, alarm: Callable[[float], None]) -> None:
     """A real SIGALRM interrupts backward at 300 random moments; no call leaves a half state.
 
     After each, either every grad is what it was before the call, or the call had finished and
@@ -270,24 +270,16 @@ def test_real_interrupts_at_random_moments(run: str) -> None:
     BACKWARDS[run](y)
     finished = [node.grad for node in order]
 
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGALRM, interrupt)
     interrupted = 0
-    try:
-        for _ in range(300):
-            with_distinct_grads(y)
-            before = [node.grad for node in order]
-            try:
-                signal.setitimer(signal.ITIMER_REAL, rng.uniform(1e-5, 4e-3))
-                BACKWARDS[run](y)
-                signal.setitimer(signal.ITIMER_REAL, 0.0)
-            except KeyboardInterrupt:
-                interrupted += 1
-            now = [node.grad for node in order]
-            assert now in (before, finished)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0.0)
-        signal.signal(signal.SIGALRM, previous)
+    for _ in range(300):
+        with_distinct_grads(y)
+        before = [node.grad for node in order]
+        try:
+            alarm(rng.uniform(1e-5, 4e-3))
+            BACKWARDS[run](y)
+            alarm(0.0)
+        except KeyboardInterrupt:
+            interrupted += 1
+        now = [node.grad for node in order]
+        assert now in (before, finished)
     assert interrupted > 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import signal
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -433,7 +434,7 @@ def test_observer_sees_nodes_and_chain_rule_steps() -> None:
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
-def test_interrupts_never_leave_grad_mode_half_switched() -> None:
+def test_interrupts_never_leave_grad_mode_half_switched(alarm: Callable[[float], None]) -> None:
     """Real SIGALRM interrupts at 300 random moments of create_graph backwards leave mode as is.
 
     Backward switches recording and lenient derivatives on for itself; after an interrupt the
@@ -445,26 +446,18 @@ def test_interrupts_never_leave_grad_mode_half_switched() -> None:
     for _ in range(300):
         y = (y * 1.01).tanh() + x
 
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGALRM, interrupt)
     interrupted = 0
-    try:
-        for trial in range(300):
-            try:
-                signal.setitimer(signal.ITIMER_REAL, rng.uniform(1e-6, 3e-3))
-                y.backward(create_graph=True)
-                signal.setitimer(signal.ITIMER_REAL, 0.0)
-            except KeyboardInterrupt:
-                interrupted += 1
-            x.grad = None
-            assert is_grad_enabled(), trial
-            assert (mode.state.lenient, mode.state.observer, mode.state.saved) == (False, None, [])
-            with no_grad():
-                assert (x * 2).op is None, trial
-            assert (x * 2).op is not None, trial
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0.0)
-        signal.signal(signal.SIGALRM, previous)
+    for trial in range(300):
+        try:
+            alarm(rng.uniform(1e-6, 3e-3))
+            y.backward(create_graph=True)
+            alarm(0.0)
+        except KeyboardInterrupt:
+            interrupted += 1
+        x.grad = None
+        assert is_grad_enabled(), trial
+        assert (mode.state.lenient, mode.state.observer, mode.state.saved) == (False, None, [])
+        with no_grad():
+            assert (x * 2).op is None, trial
+        assert (x * 2).op is not None, trial
     assert interrupted > 0
