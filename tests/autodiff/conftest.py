@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import math
 import signal
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -360,19 +361,33 @@ def collector_off() -> Iterator[None]:
 
 @pytest.fixture
 def alarm() -> Iterator[Callable[[float], None]]:
-    """``alarm(seconds)`` makes a real SIGALRM raise KeyboardInterrupt after ``seconds``.
+    """``alarm(seconds)`` raises KeyboardInterrupt in the test after ``seconds``; ``alarm(0)`` not.
 
-    Like Ctrl-C, the interrupt lands wherever the main thread is. The cycle collector is off
-    meanwhile: its callbacks (hypothesis installs one) run Python code, and an interrupt landing
-    in a callback is swallowed as an "unraisable" exception instead of reaching the test.
-    Everything (timer, handler, collector) is restored afterwards.
+    Like Ctrl-C, the interrupt (a real SIGALRM) lands wherever the test is. The kernel may hand
+    the signal to any thread, and one busy elsewhere may pass it on only later; so ``alarm(0)``
+    stops the timer and, if it had already gone off, waits until the interrupt has been raised,
+    in ``alarm(0)`` itself at the latest. Once it returns, no interrupt is on its way. The cycle
+    collector is off meanwhile: its callbacks (hypothesis installs one) run Python code, and an
+    interrupt landing in one is swallowed as "unraisable" instead of reaching the test. Timer,
+    handler and collector are all put back afterwards.
     """
+    armed = [False]  # the timer is set and its interrupt not yet raised
 
     def interrupt(signum: int, frame: object) -> None:
+        armed[0] = False
         raise KeyboardInterrupt
 
     def arm(seconds: float) -> None:
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        remaining, _ = signal.setitimer(signal.ITIMER_REAL, 0.0)
+        if remaining > 0.0:
+            armed[0] = False  # stopped before it went off
+        deadline = time.monotonic() + 10.0
+        while armed[0]:  # it went off: the interrupt is on its way
+            assert time.monotonic() < deadline, "SIGALRM went off but never arrived"
+            time.sleep(1e-4)
+        if seconds > 0:
+            armed[0] = True
+            signal.setitimer(signal.ITIMER_REAL, seconds)
 
     previous = signal.signal(signal.SIGALRM, interrupt)
     gc.collect()
