@@ -461,3 +461,34 @@ def test_interrupts_never_leave_grad_mode_half_switched(alarm: Callable[[float],
             assert (x * 2).op is None, trial
         assert (x * 2).op is not None, trial
     assert interrupted > 0
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="needs POSIX signal masks")
+def test_deferred_signals_hold_an_interrupt_until_the_block_ends() -> None:
+    """A Ctrl-C-like signal sent inside the block is raised as the block ends, not before.
+
+    Blocks nest (the inner one releases nothing), and the thread's signal mask afterwards is
+    what it was before.
+    """
+    steps: list[str] = []
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    def nested_blocks() -> None:
+        with mode.deferred_signals():
+            with mode.deferred_signals():
+                signal.raise_signal(signal.SIGALRM)
+                steps.append("after the signal")
+            steps.append("after the inner block")
+        steps.append("after the outer block")  # never: the interrupt lands first
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    mask_before = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            nested_blocks()
+        assert steps == ["after the signal", "after the inner block"]
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, ()) == mask_before
+    finally:
+        signal.signal(signal.SIGALRM, previous)
