@@ -25,7 +25,7 @@ def _set_operands(node: Value, operands: tuple[Value | float, ...]) -> None:
 
 def _new_node(kind: type[Value], data: float, grad: Any, label: str, op: Any) -> Value:
     node = object.__new__(kind)
-    node.data, node.grad, node.op, node._label = data, grad, op, label
+    node._data, node.grad, node.op, node._label = data, grad, op, label
     _set_operands(node, ())
     return node
 

@@ -147,9 +147,9 @@ def _replay(
                     b.grad += g  # type: ignore[union-attr]
             elif op is mul:
                 if type(a) is not float:
-                    a.grad += g * (b if type(b) is float else b.data)  # type: ignore[union-attr]
+                    a.grad += g * (b if type(b) is float else b._data)  # type: ignore[union-attr]
                 if type(b) is not float:
-                    b.grad += g * (a if type(a) is float else a.data)  # type: ignore[union-attr]
+                    b.grad += g * (a if type(a) is float else a._data)  # type: ignore[union-attr]
             elif op is sub:
                 if type(a) is not float:
                     a.grad += g  # type: ignore[union-attr]
@@ -157,11 +157,11 @@ def _replay(
                     b.grad += g * -1.0  # type: ignore[union-attr]
             elif op is power and b == 2.0:
                 if type(a) is not float:
-                    a.grad += g * (2.0 * a.data)  # type: ignore[union-attr]
+                    a.grad += g * (2.0 * a._data)  # type: ignore[union-attr]
             else:
                 operands = node.operands
-                numbers = [x.data if isinstance(x, Value) else x for x in operands]
-                for x, d in zip(operands, op.partials(node.data, *numbers), strict=True):  # type: ignore[union-attr]
+                numbers = [x._data if isinstance(x, Value) else x for x in operands]
+                for x, d in zip(operands, op.partials(node._data, *numbers), strict=True):  # type: ignore[union-attr]
                     if isinstance(x, Value):
                         x.grad += g * d
         for leaf, before in zip(leaves, leaves_saved, strict=False):  # saved may be one ahead

@@ -39,7 +39,7 @@ import operator
 from collections import deque
 from collections.abc import Callable, Iterable
 from itertools import repeat
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from autodiff import mode
 from autodiff.coerce import is_array, number, to_float
@@ -101,10 +101,10 @@ class Value:
 
     # What the op was applied to lives in two slots, each a Value or a plain number (None when
     # there is no such operand). Two slots rather than a tuple: a tuple would add 56 bytes to
-    # every node, a third of its size.
-    __slots__ = ("__weakref__", "_first", "_label", "_second", "data", "grad", "op")
+    # every node, a third of its size. The number lives in ``_data``, behind ``data``.
+    __slots__ = ("__weakref__", "_data", "_first", "_label", "_second", "grad", "op")
 
-    data: float
+    _data: float
     grad: Any
     op: Op | None
     _label: str
@@ -114,7 +114,7 @@ class Value:
     # == and hash stay object identity, so a Value works as a dict key and in a set.
 
     def __init__(self, data: object, label: str = "") -> None:
-        self.data = to_float(data, "Value")
+        self._data = to_float(data, "Value")
         self.grad = 0.0
         self.label = label
         self.op = None
@@ -122,6 +122,24 @@ class Value:
         self._second = None
 
     # -- what the node is -----------------------------------------------------------------
+
+    if TYPE_CHECKING:  # what the property below is, for type checkers
+
+        @property
+        def data(self) -> float:
+            """The number, a Python float; setting any other number stores it as one."""
+
+        @data.setter
+        def data(self, number: object) -> None: ...
+
+    else:
+        # Reading ``data`` reads the slot (``attrgetter`` is C, as fast as the slot itself);
+        # setting it coerces the number as ``Value(...)`` does, so data is always a float.
+        data = property(
+            operator.attrgetter("_data"),
+            lambda self, number: setattr(self, "_data", to_float(number, "Value.data")),
+            doc="The number, a Python float; setting any other number stores it as one.",
+        )
 
     @property
     def label(self) -> str:
@@ -366,7 +384,7 @@ def _apply(op: Op, first: object, second: object = None, rest: tuple[object, ...
     raised again naming the operation and the operands' labels.
     """
     if isinstance(first, Value):
-        x = first.data
+        x = first._data
     elif type(first) is float:
         x = first
     else:
@@ -377,7 +395,7 @@ def _apply(op: Op, first: object, second: object = None, rest: tuple[object, ...
         if op.arity != 1:  # the user wrote ``x + None``
             to_float(None, _operation_name(op))  # raises, naming the operation
     elif isinstance(second, Value):
-        y = second.data
+        y = second._data
     elif type(second) is float:
         y = second
     else:
@@ -390,7 +408,7 @@ def _apply(op: Op, first: object, second: object = None, rest: tuple[object, ...
         except (ValueError, ZeroDivisionError, OverflowError) as error:
             raise _named(error, op, (first, second)) from None
         node: Value = _new(Value)
-        node.data = data
+        node._data = data
         node.grad = 0.0
         node.op = op
         node._label = ""
@@ -409,7 +427,7 @@ def _apply(op: Op, first: object, second: object = None, rest: tuple[object, ...
     if not state.recording:
         return Value(data)
     node = _new(_ManyOperands if len(operands) > 2 else Value)
-    node.data, node.grad, node.op, node._label = data, 0.0, op, ""
+    node._data, node.grad, node.op, node._label = data, 0.0, op, ""
     node._first, node._second = operands[0], operands[1] if len(operands) > 1 else None
     if len(operands) > 2:
         node._rest = operands[2:]  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ import pickle
 import weakref
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 
 from autodiff import OPS, Value, define_op, gradients, topological_order
@@ -360,3 +361,29 @@ def test_pickle_a_deep_create_graph_gradient() -> None:
     assert len(topological_order(x.grad)) > 100_000
     loaded = pickle.loads(pickle.dumps(x))
     assert loaded.grad.data == x.grad.data == 30_001.0
+
+
+def test_setting_data_stores_a_python_float() -> None:
+    """``w.data = ...`` coerces like ``Value(...)``: numpy numbers become float64 Python floats.
+
+    float32(0.1) is 0.100000001490116119384765625 exactly; in float64 three times that is
+    0.30000000447034836, where float32 arithmetic would give float32(0.3) = 0.30000001192...
+    """
+    w = Value(0.5)
+    w.data = np.float32(0.1)
+    assert type(w.data) is float
+    assert w.data == 0.100000001490116119384765625
+    assert type((w * 3.0).data) is float
+    assert (w * 3.0).data == 0.30000000447034836
+    w.data -= np.float32(0.25)  # an update with a numpy step stays a Python float
+    assert type(w.data) is float
+    w.data = np.int64(3)
+    assert (w.data, type(w.data)) == (3.0, float)
+
+
+@pytest.mark.parametrize("bad", ["abc", None, [1.0], 1j])
+def test_setting_data_to_a_non_number_names_it_and_changes_nothing(bad: object) -> None:
+    w = Value(2.0, label="w")
+    with pytest.raises(TypeError, match=r"Value\.data: expected an int, float, bool or numpy"):
+        w.data = bad
+    assert w.data == 2.0
