@@ -38,6 +38,11 @@ What a tape cannot see, and how it says so:
 * Leaves passed as ``inputs`` are the data of each replay; every other leaf is *live*: its
   ``.data`` is read at each replay and its ``.grad`` receives the gradient.
 
+What it promises when things go wrong, as the engine does: ``backward`` is all or nothing (a
+grad that is no number is refused before any is written, and Ctrl-C cannot cut the writing);
+a ``forward`` that raises or is interrupted keeps the inputs of the last one that succeeded,
+and ``backward`` refuses until a forward succeeds again, rather than mix two replays' numbers.
+
 Example:
     >>> from autodiff import Value
     >>> w = Value(0.5, label="w")
@@ -59,15 +64,18 @@ import functools
 import gc
 import hashlib
 import math
+import numbers
 import operator
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, Final, Literal, Union
 
 from autodiff.coerce import to_float
 from autodiff.engine import Value, gradients, topological_order
-from autodiff.mode import is_observed
+from autodiff.mode import deferred_signals, is_observed
 from autodiff.ops import OPS, Op, power
 
 __all__ = ["POWER_TEMPLATES", "TEMPLATES", "Backend", "Tape", "Template"]
@@ -284,8 +292,14 @@ def _numpy_names() -> dict[str, Any]:
         "_multiply": np.multiply,
         "_divide": np.divide,
         "_accumulate": np.add.accumulate,
+        "_put_back": _put_grads_back,
         "_np": np,
     }
+
+
+def _put_grads_back(leaves: Sequence[Value], grads: Sequence[Any]) -> None:
+    """Give each leaf back its grad: a loop inside C, which no Ctrl-C handler interrupts."""
+    deque(map(setattr, leaves, repeat("grad"), grads), maxlen=0)
 
 
 def _literal(x: float) -> str:
@@ -320,9 +334,14 @@ class _Node:
         self.slot = slot  # a leaf's index among the live leaves or the inputs
 
     def shape(self) -> tuple[Any, ...]:
-        """What the fingerprint records: the op, the wiring and the numbers, not the data."""
+        """What the fingerprint records: the op, the wiring, the numbers and which leaf is which.
+
+        A leaf is recorded with its slot among the tape's live leaves or inputs, so that a
+        graph fed by another leaf (a branch on ``.data`` that picks ``b`` instead of ``a``) is
+        another shape, although every number may be the same.
+        """
         if self.op is None:
-            return (self.leaf,) if self.leaf == _LIVE else (self.leaf, self.slot)
+            return (self.leaf, self.slot)
         return (self.op.name, *[(kind, _key(x)) for kind, x in self.operands])
 
 
@@ -336,21 +355,36 @@ def _describe(node: Value, position: int) -> str:
     return f"node #{position} ({name}{label})"
 
 
-def _record(loss: Value, inputs: Sequence[Value]) -> tuple[list[Value], list[_Node], list[Value]]:
-    """The graph's nodes in topological order, their records and the live leaves."""
+_NEW_LEAF: Final = -1  # the slot of a leaf that none of a tape's recorded leaves stands for
+
+
+def _record(
+    loss: Value, inputs: Sequence[Value], like: Tape | None = None
+) -> tuple[list[Value], list[_Node], list[Value]]:
+    """The graph's nodes in topological order, their records and the live leaves.
+
+    With ``like`` (a tape), the graph is recorded against that tape's leaves, to compare with
+    it: a live leaf gets its slot in ``like.parameters``, and a leaf that is not one of them
+    (another Value, or one the function makes afresh at each call) gets ``_NEW_LEAF``, which
+    no recording has: the replay would not send its gradient where eager sends it.
+    """
     order = topological_order(loss)
     position = {node: i for i, node in enumerate(order)}
     input_slot = {x: k for k, x in enumerate(inputs)}
     live: list[Value] = []
     records: list[_Node] = []
     append = records.append
+    known: dict[Value, int] = {}
+    if like is not None:
+        known = {leaf: k for k, leaf in enumerate(like.parameters)}
     for node in order:
         op = node.op
         if op is None:
             if node in input_slot:
                 append(_Node(None, (), _INPUT, input_slot[node]))
             else:
-                append(_Node(None, (), _LIVE, len(live)))
+                slot = len(live) if like is None else known.get(node, _NEW_LEAF)
+                append(_Node(None, (), _LIVE, slot))
                 live.append(node)
             continue
         operands = tuple(
@@ -392,8 +426,59 @@ def _reference_forward(
         try:
             values.append(record.op.forward(*numbers))
         except (ValueError, ZeroDivisionError, OverflowError) as error:
-            raise type(error)(f"tape: {_describe(order[i], i)}: {error}") from None
+            raise type(error)(f"tape: {_located(error, order, i)}") from None
     return values
+
+
+def _located(error: Exception, order: Sequence[Value], i: int) -> str:
+    """An op's error as eager words it, with where it happened: labels near node ``i``.
+
+    Eager names the operation and its labelled operands; a tape adds the node's own label,
+    or, when neither it nor an operand has one, the nearest labelled nodes it is computed
+    from, and its position (``tape.source`` numbers its variables by position).
+    """
+    node = order[i]
+    assert node.op is not None
+    name = "pow" if node.op.name == "pow_value" else node.op.name  # the user wrote **
+    message = str(error)
+    if not message.startswith(name):
+        message = f"{name}: {message}"
+    where = [f"node {node.label!r}"] if node.label else []
+    labels = [repr(x.label) for x in node.operands if isinstance(x, Value) and x.label]
+    if labels:
+        where.append(f"operand {', '.join(labels)}")
+    elif not node.label:
+        nearest = _nearest_labels(node)
+        if nearest:
+            where.append(f"computed from {', '.join(nearest)}")
+    where.append(f"node #{i}")
+    return f"{message} ({'; '.join(where)})"
+
+
+def _nearest_labels(node: Value, limit: int = 10_000) -> list[str]:
+    """The labels of the nearest labelled nodes under ``node``, breadth first (at most three).
+
+    Only for an error's message: it looks at ``limit`` nodes at most, so a huge unlabelled
+    graph costs no more than a few milliseconds.
+    """
+    seen = {node}
+    level = [node]
+    looked = 0
+    while level and looked < limit:
+        following: list[Value] = []
+        found: list[str] = []
+        for current in level:
+            for x in current.operands:
+                if isinstance(x, Value) and x not in seen:
+                    seen.add(x)
+                    looked += 1
+                    if x.label:
+                        found.append(repr(x.label))
+                    following.append(x)
+        if found:
+            return found[:3]
+        level = following
+    return []
 
 
 def _reference_backward(
@@ -1188,22 +1273,33 @@ class _NumpyReplay:
     def _into_leaves(self, live: Sequence[int], sums: Sequence[str]) -> list[str]:
         """Code that returns the live leaves' gradients, or adds them into the leaves.
 
-        With ``into``, and every grad a float, the code adds them into the leaves' grads right
-        there (the engine's rule: a zero grad is replaced, another is added to); else it
-        returns them and the tape does it, with its checks.
+        Just an optimisation, for a few leaves (a neuron, a line fit): with ``into``, and
+        every grad a float, the code adds them into the leaves' grads right there (the engine's
+        rule: a zero grad is replaced, another is added to); else it returns them and the tape
+        does it, with its checks. All or nothing, as the tape's own write: every new grad is
+        computed first, then stored by straight-line code with no call and no loop, where
+        CPython runs no signal handler; should anything raise there all the same, the old
+        grads are put back.
         """
         names = [f"_L{self.records[i].slot}" for i in live]
+        count = range(len(live))
         lines = [f"h{k} = {total}" for k, total in enumerate(sums)]
         lines.append(
-            f"{', '.join(f'b{k}' for k in range(len(live)))}, = "
-            f"{', '.join(f'{name}.grad' for name in names)},"
+            f"{', '.join(f'b{k}' for k in count)}, = {', '.join(f'{n}.grad' for n in names)},"
         )
-        floats = " and ".join(f"type(b{k}) is float" for k in range(len(live)))
+        floats = " and ".join(f"type(b{k}) is float" for k in count)
         lines.append(f"if into and {floats}:")
-        for k, name in enumerate(names):
-            lines.append(f"    {name}.grad = h{k} if b{k} == 0.0 else b{k} + h{k}")
+        lines.extend(f"    n{k} = h{k} if b{k} == 0.0 else b{k} + h{k}" for k in count)
+        lines.append("    try:")
+        lines.extend(f"        {name}.grad = n{k}" for k, name in enumerate(names))
+        lines.append("    except BaseException:")
+        lines.append(
+            f"        _put_back(({''.join(f'{n}, ' for n in names)}), "
+            f"({''.join(f'b{k}, ' for k in count)}))"
+        )
+        lines.append("        raise")
         lines.append("    return None")
-        lines.append(f"return [{', '.join(f'h{k}' for k in range(len(live)))}]")
+        lines.append(f"return [{', '.join(f'h{k}' for k in count)}]")
         return lines
 
     def _lanewise_partials(self, op: Op, arity: int) -> Callable[..., Any]:
@@ -1325,6 +1421,25 @@ def _transparent(records: Sequence[_Node]) -> list[bool]:
 
 
 _DATA: Final = operator.attrgetter("data")
+_FLOAT: Final = frozenset({float})
+
+_FAILED: Final = ("failed", None)
+"""``Tape._last`` while a forward runs, and after one that raised or was interrupted."""
+
+
+def _values(argument: object, what: str) -> tuple[Value, ...]:
+    """``inputs`` or ``watch``: one Value, or an iterable of Values; else a TypeError."""
+    if isinstance(argument, Value):
+        return (argument,)
+    if isinstance(argument, (str, bytes)) or not isinstance(argument, Iterable):
+        raise TypeError(
+            f"Tape: {what} must be Values (a list of them, or one), got {type(argument).__name__}"
+        )
+    result = tuple(argument)
+    for x in result:
+        if not isinstance(x, Value):
+            raise TypeError(f"Tape: {what} must be Values, got {type(x).__name__}")
+    return result
 
 
 def _refuse_observers(where: str) -> None:
@@ -1342,13 +1457,13 @@ class Tape:
 
     Args:
         loss: The output of the graph to record (any Value).
-        inputs: The leaves that are data: ``forward(values)`` gives them new numbers. Every
-            other leaf is live: its ``.data`` is read at each replay and its ``.grad``
-            receives the gradient.
+        inputs: The leaves that are data (a list of them, or one): ``forward(values)`` gives
+            them new numbers. Every other leaf is live: its ``.data`` is read at each replay
+            and its ``.grad`` receives the gradient.
         backend: ``"python"`` (bitwise equal to eager), ``"numpy"`` (groups of same-shaped
             nodes as arrays; within 1e-12, usually exact) or ``"auto"``.
-        watch: Nodes of the graph whose numbers ``watched()`` returns after each ``forward``
-            (a model's outputs, say, to count correct answers).
+        watch: Nodes of the graph (a list of them, or one) whose numbers ``watched()``
+            returns after each ``forward`` (a model's outputs, say, to count correct answers).
 
     Attributes:
         loss: The recorded output node.
@@ -1360,8 +1475,9 @@ class Tape:
             outside its domain. Those replays are exact but slow.
 
     Raises:
-        TypeError: ``loss`` or an input is not a Value.
-        ValueError: An input is not a leaf or is given twice, or the backend is unknown.
+        TypeError: ``loss``, an input or a watched node is not a Value.
+        ValueError: An input is not a leaf, is given twice or is not in the graph under
+            ``loss``, a watched node is not in that graph, or the backend is unknown.
 
     Example:
         >>> from autodiff import Value
@@ -1380,17 +1496,16 @@ class Tape:
     def __init__(
         self,
         loss: Value,
-        inputs: Iterable[Value] = (),
+        inputs: Value | Iterable[Value] = (),
         backend: Backend = "auto",
         *,
-        watch: Iterable[Value] = (),
+        watch: Value | Iterable[Value] = (),
     ) -> None:
         if not isinstance(loss, Value):
             raise TypeError(f"Tape: loss must be a Value, got {type(loss).__name__}")
-        given = tuple(inputs)
+        given = _values(inputs, "inputs")
+        watched = _values(watch, "watch")
         for x in given:
-            if not isinstance(x, Value):
-                raise TypeError(f"Tape: inputs must be Values, got {type(x).__name__}")
             if x.op is not None:
                 raise ValueError(
                     f"Tape: input {_name(x)} is the result of {x.op.name}, not a leaf; "
@@ -1402,7 +1517,7 @@ class Tape:
             raise ValueError(f"Tape: backend must be 'auto', 'python' or 'numpy', got {backend!r}")
         self.loss = loss
         self.inputs: tuple[Value, ...] = given
-        self.watch: tuple[Value, ...] = tuple(watch)
+        self.watch: tuple[Value, ...] = watched
         self._labels = {x.label: k for k, x in enumerate(given) if x.label}
         collecting = gc.isenabled()
         gc.disable()  # just an optimisation: the recording makes many small objects at once
@@ -1416,6 +1531,11 @@ class Tape:
         self._order, self._records, live = _record(loss, given)
         self.parameters: tuple[Value, ...] = tuple(live)
         position = {node: i for i, node in enumerate(self._order)}
+        for x in given:
+            if x not in position:
+                raise ValueError(
+                    f"Tape: input {_name(x)} is not in the graph under loss (the wrong Value?)"
+                )
         for node in self.watch:
             if node not in position:
                 raise ValueError(f"Tape: watched {_name(node)} is not in the graph under loss")
@@ -1461,7 +1581,12 @@ class Tape:
             inputs: The input leaves, if not the Values among ``args``.
             backend: As for ``Tape``.
             check_every: Verify against a fresh eager graph every this many ``forward`` calls
-                (None: never).
+                (None: never); an int or a numpy integer.
+
+        Raises:
+            TypeError: ``function`` is not callable or returns no Value, or ``check_every``
+                is not an integer.
+            ValueError: ``check_every`` is below 1 (and as for ``Tape``).
 
         Example:
             >>> from autodiff import Value
@@ -1474,10 +1599,15 @@ class Tape:
         """
         if not callable(function):
             raise TypeError(f"Tape.trace: expected a function, got {type(function).__name__}")
-        if check_every is not None and (
-            isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1
-        ):
-            raise ValueError(f"Tape.trace: check_every must be an int >= 1, got {check_every!r}")
+        if check_every is not None:
+            if isinstance(check_every, bool) or not isinstance(check_every, numbers.Integral):
+                raise TypeError(
+                    "Tape.trace: check_every must be an int (or a numpy integer) or None, got "
+                    f"{type(check_every).__name__}"
+                )
+            check_every = int(check_every)
+            if check_every < 1:
+                raise ValueError(f"Tape.trace: check_every must be >= 1, got {check_every}")
         loss = function(*args)
         if not isinstance(loss, Value):
             raise TypeError(
@@ -1525,6 +1655,9 @@ class Tape:
         """A hash of the graph's shape: its ops, its wiring and the numbers in its operations.
 
         Two tapes of graphs of the same shape have the same fingerprint, whatever the data.
+        Each leaf is recorded by its slot among the tape's parameters or inputs (which leaf
+        feeds which node); ``verify`` records the graph made again against this tape's own
+        leaves, so there another Value in a leaf's place is another shape.
 
         Example:
             >>> from autodiff import Value
@@ -1552,10 +1685,16 @@ class Tape:
                 given[k] = to_float(number, "tape.forward")
             return given
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-            raise TypeError(
-                "tape.forward: values must be a sequence in inputs order or a mapping, got "
-                f"{type(values).__name__}"
-            )
+            dimensions = getattr(values, "ndim", None)
+            if dimensions == 1 and callable(getattr(values, "tolist", None)):
+                values = values.tolist()  # type: ignore[union-attr]  # a row of a numpy array
+            else:
+                shape = f"a {dimensions}-d " if isinstance(dimensions, int) else ""
+                raise TypeError(
+                    "tape.forward: values must be a sequence in inputs order (a list, a tuple, "
+                    f"a 1-d numpy array) or a mapping, got {shape}{type(values).__name__}"
+                )
+            assert isinstance(values, list)
         if len(values) != count:
             raise ValueError(
                 f"tape.forward: the tape has {count} input(s), got {len(values)} value(s)"
@@ -1566,11 +1705,19 @@ class Tape:
         """Recompute the recorded graph with the live leaves' current data; return the output.
 
         Args:
-            values: The inputs' numbers: a sequence in ``inputs`` order, or a mapping from an
-                input (its Value or its label) to its number; inputs not in the mapping, and
-                all of them when ``values`` is None, keep their ``.data``.
+            values: The inputs' numbers: a sequence in ``inputs`` order (a list, a tuple, a
+                1-d numpy array), or a mapping from an input (its Value or its label) to its
+                number; inputs not in the mapping, and all of them when ``values`` is None,
+                keep their ``.data``.
+
+        A forward that raises (a domain error) or is interrupted leaves the tape without
+        numbers to differentiate: ``backward`` and ``watched`` refuse until a forward succeeds,
+        rather than mix the numbers of two replays. The inputs of the last forward that
+        succeeded are kept (``sync`` and ``verify`` use them). A forward refused for its
+        arguments changes nothing.
 
         Raises:
+            TypeError: ``values`` is not a sequence or mapping of numbers.
             ValueError: A sequence of the wrong length, an unknown input in a mapping, or a
                 domain error of an operation (as eager would raise it, naming the node).
             RuntimeError: Anomaly mode is on, or a periodic ``verify`` found a difference.
@@ -1583,42 +1730,73 @@ class Tape:
             (10.0, 17.0)
         """
         _refuse_observers("tape.forward")
-        if values is not None or self.inputs:
-            self._given = self._values_for(values)
+        given = self._values_for(values) if values is not None or self.inputs else self._given
         replay = self._replay
         # The numpy replay reads the live leaves itself; the Python one is handed them.
         live = None if replay.reads_leaves else list(map(_DATA, self.parameters))
-        try:  # the fast path of _run_forward, in line
-            value, saved, bad = replay.forward(live, self._given)
+        # The fast path of _run_forward, in line. Until it succeeds the tape has no numbers:
+        # the numpy replay overwrites its buffers as it goes.
+        self._last = _FAILED
+        try:
+            value, saved, bad = replay.forward(live, given)
         except (_BadLaneError, ArithmeticError, ValueError):
             bad = True
         if bad or value - value != 0.0:
-            value = self._run_forward(list(map(_DATA, self.parameters)), self._given)[0]
+            value = self._reference(list(map(_DATA, self.parameters)), given)
         else:
-            self._last = ("compiled", saved)
+            self._given = given
+            self._last = ("compiled", saved)  # last: the one store that makes it count
         if self._check_every is not None:
             self._calls += 1
             if self._calls % self._check_every == 0:
                 self.verify()
         return value
 
-    def _run_forward(self, live: list[float], given: list[float]) -> tuple[float, Any, bool]:
+    def _run_forward(self, live: list[float], given: list[float]) -> float:
+        """Replay forward with these numbers; until it succeeds, the tape has none."""
+        self._last = _FAILED
         try:
             value, saved, bad = self._replay.forward(live, given)
         except (_BadLaneError, ArithmeticError, ValueError):
             value, saved, bad = math.nan, None, True
         if bad or value - value != 0.0:  # not finite (inf - inf and nan - nan are nan)
-            # Maybe outside a domain: the reference replay raises the engine's error, or finds
-            # none and gives the numbers (eager makes inf and nan without error, too).
-            values = _reference_forward(self._records, self._order, live, given)
-            self._last = ("reference", values)
-            self.reference_replays += 1
-            return values[-1], values, True
+            return self._reference(live, given)
+        self._given = given
         self._last = ("compiled", saved)
-        return value, saved, False
+        number: float = value
+        return number
+
+    def _reference(self, live: list[float], given: list[float]) -> float:
+        """The reference replay, after the compiled one found a NaN, an inf or a domain edge.
+
+        Maybe outside a domain: the reference replay raises the engine's error, or finds none
+        and gives the numbers (eager makes inf and nan without error, too).
+        """
+        values = _reference_forward(self._records, self._order, live, given)
+        self.reference_replays += 1
+        self._given = given
+        self._last = ("reference", values)
+        return values[-1]
+
+    def _numbers(self, where: str) -> tuple[str, Any]:
+        """What the last forward saved; a RuntimeError if it failed."""
+        last = self._last
+        if last is None:  # no forward yet: the recorded numbers
+            self._run_forward(list(map(_DATA, self.parameters)), self._given)
+            last = self._last
+            assert last is not None
+        if last is _FAILED:
+            raise RuntimeError(
+                f"{where}: the last forward failed (it raised or was interrupted), so there are "
+                "no numbers to use; call forward again"
+            )
+        return last
 
     def watched(self) -> list[float]:
         """The numbers of the ``watch`` nodes in the last ``forward`` (the recorded ones before).
+
+        Raises:
+            RuntimeError: The last ``forward`` failed (it raised or was interrupted).
 
         Example:
             >>> from autodiff import Value
@@ -1631,22 +1809,20 @@ class Tape:
         """
         if self._last is None:
             return [node.data for node in self.watch]
-        how, saved = self._last
+        how, saved = self._numbers("tape.watched")
         if how == "reference":
             return [saved[i] for i in self._watched]
         return [self._replay.value(saved, i) for i in self._watched]
 
     def _run_backward(self, seed: float) -> list[float]:
-        if self._last is None:
-            self._run_forward([leaf.data for leaf in self.parameters], self._given)
-        assert self._last is not None
-        how, saved = self._last
+        """The live leaves' gradients from the last forward's numbers; no grad is changed."""
+        how, saved = self._numbers("tape.backward")
         if how == "reference":
             grads = _reference_backward(self._records, saved, seed)
             return [
                 grads[i] for i, r in enumerate(self._records) if r.op is None and r.leaf == _LIVE
             ]
-        result: list[float] | None = self._replay.backward(saved, seed)
+        result = self._replay.backward(saved, seed)
         assert result is not None  # without into, the replay always returns them
         return result
 
@@ -1654,8 +1830,13 @@ class Tape:
         """Add d output / d leaf into every live leaf's ``.grad``, as ``loss.backward()`` would.
 
         Uses the numbers of the last ``forward`` (or the recorded ones, before any). Leaves
-        accumulate across calls; a ``grad`` of None counts as zero. The inputs' ``grad`` and
-        the interior nodes' are not touched (``sync`` writes them).
+        accumulate across calls; a ``grad`` of None counts as zero, and one set to an int or a
+        numpy number is taken as a float first, as ``loss.backward()`` does. The inputs'
+        ``grad`` and the interior nodes' are not touched (``sync`` writes them).
+
+        All or nothing, as ``loss.backward()``: every gradient is computed and every leaf's
+        grad checked first, then all the grads are written in one step that Ctrl-C cannot cut;
+        a call that raises or is interrupted leaves every grad as it was.
 
         Args:
             gradient: The upstream gradient d L / d output (default 1.0).
@@ -1663,8 +1844,9 @@ class Tape:
 
         Raises:
             ValueError: ``create_graph`` is asked for.
-            TypeError: A leaf's grad is a Value (left by ``backward(create_graph=True)``).
-            RuntimeError: Anomaly mode is on.
+            TypeError: A leaf's grad is not a number: a Value (left by
+                ``backward(create_graph=True)``), a str, a list, an array...
+            RuntimeError: Anomaly mode is on, or the last ``forward`` failed.
 
         Example:
             >>> from autodiff import Value
@@ -1683,24 +1865,34 @@ class Tape:
         seed = gradient if type(gradient) is float else to_float(gradient, "tape.backward")
         last = self._last
         if last is not None and last[0] == "compiled":
-            grads = self._replay.backward(last[1], seed, True)
-            if grads is None:
-                return  # the generated code added into the leaves' grads itself
+            done = self._replay.backward(last[1], seed, True)
+            if done is None:
+                return  # the generated code added into the leaves' grads itself, all at once
+            grads = done
         else:
             grads = self._run_backward(seed)
+        # Nothing is written until here. Leaves accumulate across calls, as in the engine: a
+        # zero grad is replaced (so a -0.0 gradient stays -0.0), another is added to, as a
+        # float. (Just an optimisation: the common cases run in loops inside C. After zeroing,
+        # every grad == 0.0, whatever its type, and is replaced.)
         parameters = self.parameters
-        for leaf in parameters:
-            if type(leaf.grad) is not float and isinstance(leaf.grad, Value):
-                raise TypeError(
-                    f"tape.backward: {_name(leaf)}.grad is a Value (from create_graph=True); "
-                    "set it to None or 0.0 first"
-                )
-        for leaf, g in zip(parameters, grads, strict=True):
-            before = leaf.grad
-            if before is None or before == 0.0:
-                leaf.grad = g
-            else:
-                leaf.grad = before + g  # leaves accumulate across calls, as in the engine
+        before = [leaf.grad for leaf in parameters]
+        try:
+            zeros = before.count(0.0)
+        except (TypeError, ValueError):  # an array's == gives no truth value
+            zeros = -1
+        if zeros == len(before):
+            after = grads
+        else:
+            if not _FLOAT.issuperset(map(type, before)):
+                before = _numbers_in(parameters, before)  # floats, or a TypeError naming one
+                zeros = before.count(0.0)
+            after = list(map(operator.add, before, grads))
+            if zeros and grads.count(0.0):  # 0.0 + -0.0 is 0.0, where eager replaces: -0.0
+                after = [g if b == 0.0 else b + g for b, g in zip(before, grads, strict=True)]
+        # One step: a loop inside C (map over setattr), where no Ctrl-C handler can run, as in
+        # the engine's rollback; an interrupt comes before it (nothing written) or after it.
+        deque(map(setattr, parameters, repeat("grad"), after), maxlen=0)
 
     # -- looking at it ------------------------------------------------------------------------
 
@@ -1710,7 +1902,8 @@ class Tape:
         Each input gets its number as ``.data``, each interior node its ``.data`` and the
         ``.grad`` one backward from the output (seeded with ``gradient``) gives it, as after
         ``loss.backward()``; the live leaves' ``.grad`` is left as it is (``backward``
-        accumulates there).
+        accumulates there). All or nothing: every number is computed first, then written with
+        Ctrl-C held.
 
         Example:
             >>> from autodiff import Value
@@ -1729,20 +1922,23 @@ class Tape:
         live = [leaf.data for leaf in self.parameters]
         values = _reference_forward(self._records, self._order, live, self._given)
         grads = _reference_backward(self._records, values, seed)
-        for node, record, value, grad in zip(
-            self._order, self._records, values, grads, strict=True
-        ):
-            if record.op is not None:
-                node.data = value
-                node.grad = grad
-        for x, number in zip(self.inputs, self._given, strict=True):
-            x.data = number
+        interior = [i for i, record in enumerate(self._records) if record.op is not None]
+        nodes = [self._order[i] for i in interior]
+        written = [
+            (nodes, "data", [values[i] for i in interior]),
+            (nodes, "grad", [grads[i] for i in interior]),
+            (list(self.inputs), "data", list(self._given)),
+        ]
+        _write_all(written)
 
     def verify(self) -> None:
         """Rebuild the graph eagerly and check the replay against it: value and every gradient.
 
         Only for tapes made by ``Tape.trace``: the function is called again with the current
-        parameters and inputs. No ``grad`` or ``data`` is changed.
+        parameters and inputs. No ``grad`` or ``data`` is changed. Gradients are compared leaf
+        by leaf, and the shape includes which leaf feeds each node: a branch on ``.data`` that
+        now uses another parameter, or a leaf the function makes afresh at each call, is a
+        changed shape, even with equal numbers.
 
         Raises:
             RuntimeError: The graph changed shape (control flow on ``.data`` took another
@@ -1766,27 +1962,31 @@ class Tape:
             raise ValueError(
                 "tape.verify: only a tape made by Tape.trace(function, ...) can verify"
             )
-        saved_data = [x.data for x in self.inputs]
+        inputs = list(self.inputs)
+        saved_data = [x.data for x in inputs]
         try:
-            for x, number in zip(self.inputs, self._given, strict=True):
-                x.data = number  # the function sees the replay's inputs, eager computes with them
+            # The function sees the replay's inputs, and eager computes with them.
+            _write_all([(inputs, "data", list(self._given))])
             self._compare_with(self._function(*self._arguments))
         finally:
-            for x, number in zip(self.inputs, saved_data, strict=True):
-                x.data = number
+            _write_all([(inputs, "data", saved_data)])
 
     def _compare_with(self, fresh: Value) -> None:
         if not isinstance(fresh, Value):
             raise TypeError(f"tape.verify: the function returned {type(fresh).__name__}")
-        order, records, _ = _record(fresh, self.inputs)
+        order, records, _ = _record(fresh, self.inputs, like=self)
         changed = _first_difference(self._records, records)
         if changed is not None:
-            raise RuntimeError(
-                f"tape.verify: the graph changed shape {_change(self._records, records, changed)}"
-            )
+            change = _change(self._records, records, changed, self._order, order)
+            raise RuntimeError(f"tape.verify: the graph changed shape {change}")
         fresh_grads = gradients(fresh, order)  # the eager engine on the fresh graph: no grad set
+        # Each live leaf's eager gradient, by which of the tape's parameters it is.
+        eager_grads = [0.0] * len(self.parameters)
+        for i, record in enumerate(records):
+            if record.op is None and record.leaf == _LIVE:
+                eager_grads[record.slot] = float(fresh_grads[i])
         live = [leaf.data for leaf in self.parameters]
-        value, _, _ = self._run_forward(live, self._given)
+        value = self._run_forward(live, self._given)
         tape_grads = self._run_backward(1.0)
         exact = self.backend == "python"
 
@@ -1802,11 +2002,12 @@ class Tape:
             mismatch = f"the output is {value!r} replayed, {fresh.data!r} eager"
         else:
             positions = [i for i, r in enumerate(self._records) if r.op is None and r.leaf == _LIVE]
-            for i, g in zip(positions, tape_grads, strict=True):
-                if differs(g, float(fresh_grads[i])):
+            for k, (g, e) in enumerate(zip(tape_grads, eager_grads, strict=True)):
+                if differs(g, e):
+                    i = positions[k]
                     mismatch = (
                         f"the gradient of {_describe(self._order[i], i)} is {g!r} replayed, "
-                        f"{float(fresh_grads[i])!r} eager"
+                        f"{e!r} eager"
                     )
                     break
         if mismatch is None:
@@ -1817,20 +2018,86 @@ class Tape:
             if differs(values[i], node.data):
                 raise RuntimeError(
                     f"tape.verify: {mismatch}; first difference at {_describe(node, i)}: "
-                    f"{values[i]!r} replayed, {node.data!r} eager (a leaf made afresh by the "
-                    "function, with other data?)"
+                    f"{values[i]!r} replayed, {node.data!r} eager"
                 )
         raise RuntimeError(f"tape.verify: {mismatch}")
+
+
+def _write_all(changes: Sequence[tuple[list[Value], str, list[Any]]]) -> None:
+    """Set each ``(nodes, attribute, numbers)``, all or nothing, Ctrl-C held meanwhile.
+
+    ``data`` may be a property whose setter runs Python, where an interrupt could land: the
+    signals are held for the block, and on any error every attribute is given back.
+    """
+    saved = [(nodes, name, [getattr(x, name) for x in nodes]) for nodes, name, _ in changes]
+    with deferred_signals():
+        try:
+            for nodes, name, numbers in changes:
+                deque(map(setattr, nodes, repeat(name), numbers), maxlen=0)
+        except BaseException:
+            for nodes, name, numbers in saved:
+                deque(map(setattr, nodes, repeat(name), numbers), maxlen=0)
+            raise
+
+
+def _numbers_in(parameters: Sequence[Value], grads: Sequence[Any]) -> list[float]:
+    """The live leaves' grads as floats (None is 0.0), or a TypeError naming the first bad one.
+
+    A grad set by hand to an int or a numpy number is taken as a float, as the engine does,
+    so that a float16 grad is added to in double precision.
+    """
+    result = []
+    for k, (leaf, grad) in enumerate(zip(parameters, grads, strict=True)):
+        name = repr(leaf.label) if leaf.label else f"tape.parameters[{k}]"
+        if type(grad) is float:
+            result.append(grad)
+        elif grad is None:
+            result.append(0.0)
+        elif isinstance(grad, Value):
+            raise TypeError(
+                f"tape.backward: {name}.grad is a Value (from create_graph=True); "
+                "set it to None or 0.0 first"
+            )
+        else:
+            try:
+                result.append(to_float(grad, "tape.backward"))
+            except TypeError:
+                raise TypeError(
+                    f"tape.backward: {name}.grad is a {type(grad).__name__} "
+                    f"({_short(grad)}), not a number; set it to None or 0.0 first"
+                ) from None
+    return result
+
+
+def _short(x: object) -> str:
+    text = repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _name(x: Value) -> str:
     return repr(x.label) if x.label else "a Value"
 
 
-def _change(old: Sequence[_Node], new: Sequence[_Node], i: int) -> str:
+def _change(
+    old: Sequence[_Node],
+    new: Sequence[_Node],
+    i: int,
+    old_order: Sequence[Value],
+    new_order: Sequence[Value],
+) -> str:
     if i >= len(old) or i >= len(new):
         return f"in size: {len(old)} nodes recorded, {len(new)} now"
     before, after = old[i].shape(), new[i].shape()
+    if before[0] == after[0] and old[i].op is None:
+        recorded, now = old_order[i], new_order[i]
+        named = _name(now) if now.label or recorded.label else "another Value"
+        if after[1] == _NEW_LEAF:
+            return (
+                f"at node #{i}: recorded leaf {_name(recorded)}, now {named}, a leaf the tape "
+                "does not hold (an if on .data picked another Value, or the function makes "
+                "this leaf afresh at each call? write a constant as a plain number)"
+            )
+        return f"at node #{i}: recorded leaf {_name(recorded)}, now {named} (an if on .data?)"
     if before[0] != after[0]:
         return (
             f"at node #{i}: recorded {before[0]}, now {after[0]} "

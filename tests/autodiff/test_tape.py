@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from autodiff import Tape, Value, define_op, detect_anomaly, no_grad, topological_order
@@ -54,6 +55,60 @@ def test_tape_refuses_bad_arguments():
         Tape(x * 2.0, inputs=[x, x])
     with pytest.raises(ValueError, match="backend must be"):
         Tape(x * 2.0, backend="fortran")  # type: ignore[arg-type]
+
+
+def test_tape_refuses_an_input_that_is_not_in_the_graph():
+    """An input the loss does not depend on is a ValueError naming it, as for watch."""
+    w, x = Value(2.0, label="w"), Value(1.0, label="x")
+    with pytest.raises(ValueError, match=r"Tape: input 'x' is not in the graph under loss"):
+        Tape(w * 3.0, inputs=[x])
+
+
+def test_tape_names_arguments_of_the_wrong_kind():
+    """watch and inputs that hold no Values are TypeErrors naming the tape and the argument."""
+    w = Value(2.0, label="w")
+    with pytest.raises(TypeError, match=r"Tape: watch must be Values, got float"):
+        Tape(w * 2.0, watch=[1.0])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"Tape: watch must be Values .*got str"):
+        Tape(w * 2.0, watch="ab")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"Tape: inputs must be Values .*got int"):
+        Tape(w * 2.0, inputs=3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"Tape\.trace: check_every must be an int"):
+        Tape.trace(lambda: w * 2.0, check_every=2.5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_one_value_is_one_input_or_one_watched_node(backend):
+    """inputs=x and watch=node, a single Value each, mean [x] and [node]."""
+    w, x = Value(2.0, label="w"), Value(1.0, label="x")
+    y = w * x
+    tape = Tape(y * 3.0, inputs=x, watch=y, backend=backend)
+    assert tape.inputs == (x,)
+    assert tape.forward([5.0]) == 30.0
+    assert tape.watched() == [10.0]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_forward_takes_a_row_of_a_numpy_array(backend):
+    """A 1-d numpy array is a sequence of inputs; an array of another shape is a TypeError."""
+    w = Value(3.0, label="w")
+    x, y = Value(1.0, label="x"), Value(2.0, label="y")
+    tape = Tape(w * x + y, inputs=[x, y], backend=backend)
+    data = np.array([[2.0, 1.0], [4.0, 0.5]], dtype=np.float32)
+    assert tape.forward(data[1]) == 3.0 * 4.0 + 0.5
+    assert tape.forward(np.array([2, 1])) == 7.0
+    with pytest.raises(TypeError, match=r"tape\.forward: .*2-d"):
+        tape.forward(data)  # type: ignore[arg-type]
+
+
+def test_check_every_takes_numpy_integers():
+    """check_every=np.int64(2) verifies every second forward, as 2 does."""
+    w = Value(1.0, label="w")
+    tape = Tape.trace(lambda: _branchy(w), check_every=np.int64(2))  # type: ignore[arg-type]
+    w.data = -1.0
+    tape.forward()
+    with pytest.raises(RuntimeError, match="changed shape"):
+        tape.forward()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -132,6 +187,34 @@ def test_domain_errors_are_raised_as_eager_raises_them(backend):
     assert "node #" in str(raised.value)
     with pytest.raises(ValueError, match="log"):
         sum((w * (Value(2.5) - float(k))).log() for k in range(4))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_domain_errors_name_the_operand_as_eager_does(backend):
+    """A log of a labelled node below 0 names that label in the tape's error, as eager does."""
+    x = Value(10.0, label="x")
+    w = Value(1.0, label="w")
+    shifted = [w * (x - float(k)) for k in range(4)]
+    for k, node in enumerate(shifted):
+        node.label = f"shifted{k}"
+    tape = Tape(sum(node.log() for node in shifted), inputs=[x], backend=backend)
+    with pytest.raises(ValueError, match=r"log") as raised:
+        Value(-0.5, label="shifted3").log()
+    assert "(operand 'shifted3')" in str(raised.value)
+    with pytest.raises(ValueError, match=r"^tape: log: .*operand 'shifted3'.*node #"):
+        tape.forward([2.5])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_domain_errors_name_the_nearest_labelled_node(backend):
+    """With no label on the failing node or its operands, the nearest labelled ancestor is named."""
+    x = Value(10.0, label="x")
+    w = Value(1.0, label="w")
+    loss = sum((w * (x - float(k)) * 2.0).log() for k in range(4))
+    tape = Tape(loss, inputs=[x], backend=backend)
+    with pytest.raises(ValueError, match=r"computed from 'w'.*node #") as raised:
+        tape.forward([2.5])
+    assert "node #" in str(raised.value)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -243,6 +326,42 @@ def test_verify_names_a_number_frozen_from_data():
     assert tape.forward() == 6.0  # frozen: 3 * 2, not 3 * 3
     with pytest.raises(RuntimeError, match=r"node #1: mul recorded with operands"):
         tape.verify()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_verify_catches_a_branch_that_picks_another_parameter(backend):
+    """A branch on .data that now uses b instead of a, both holding 1.0, is a changed graph.
+
+    Shape, output and gradients by position all match; only which leaf feeds the node differs,
+    and eager sends the gradient to b where the replay would send it to a.
+    """
+    a, b = Value(1.0, label="a"), Value(1.0, label="b")
+    x = Value(1.0, label="x")
+
+    def f(x: Value) -> Value:
+        return (a if x.data > 0 else b) * x * 3.0
+
+    tape = Tape.trace(f, x, backend=backend)
+    x.data = -1.0
+    tape.forward([-1.0])
+    f(x).backward()
+    assert (a.grad, b.grad) == (0.0, -3.0)  # eager: the gradient goes to b
+    with pytest.raises(RuntimeError, match=r"recorded leaf 'a', now 'b'"):
+        tape.verify()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_verify_reports_a_leaf_made_afresh(backend):
+    """A Value the function makes at each call is not the one the replay reads and updates."""
+    w = Value(0.5, label="w")
+    x = Value(2.0, label="x")
+    tape = Tape.trace(lambda x: w * x + Value(1.5, label="c"), x, backend=backend)
+    tape.forward([3.0])
+    with pytest.raises(RuntimeError, match=r"recorded leaf 'c', now 'c', a leaf the tape does not"):
+        tape.verify()
+    fixed = Tape.trace(lambda x: w * x + 1.5, x, backend=backend)  # a plain number instead
+    fixed.forward([3.0])
+    fixed.verify()
 
 
 def test_check_every_verifies_during_training():
