@@ -132,7 +132,33 @@ async def _run(path: Path, folder: Path, scratch: Path, timeout: float) -> Any:
         await client.async_execute(cwd=str(folder / "cwd"), env=env)
     except CellExecutionError as error:  # say which notebook the failing cell is in
         raise CellExecutionError(f"{path}: {error}", error.ename, error.evalue) from None
+    _join_printed_text(notebook)
     return notebook
+
+
+def _join_printed_text(notebook: Any) -> None:
+    """Join printed text that arrived in several pieces, as Jupyter shows it: one block.
+
+    The kernel sends what a cell prints in as many messages as its buffer was flushed, which
+    depends on timing (``print`` may send a line and its newline apart); joined, the outputs
+    are the same at every run.
+    """
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        joined: list[Any] = []
+        for output in cell.outputs:
+            previous = joined[-1] if joined else None
+            if (
+                previous is not None
+                and output.output_type == "stream"
+                and previous.output_type == "stream"
+                and previous.name == output.name
+            ):
+                previous.text += output.text
+            else:
+                joined.append(output)
+        cell.outputs = joined
 
 
 def run_notebooks(paths: Sequence[Path], timeout: float = CELL_TIMEOUT) -> list[Any]:

@@ -140,6 +140,26 @@ def test_the_runner_uses_this_python_in_a_temporary_folder(tmp_path: Path) -> No
     assert Path(package).resolve() == ROOT / "autodiff" / "__init__.py"
 
 
+def test_printed_text_is_one_block_however_it_arrived(tmp_path: Path) -> None:
+    """Text a cell prints in pieces (each flushed apart) comes back as one output, as shown."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "import sys\n"
+            "for word in ('one', 'two', 'three'):\n"
+            "    print(word, end=' ', flush=True)\n"
+            "print('!', file=sys.stderr, flush=True)\n"
+            "print('four')"
+        )
+    ]
+    path = tmp_path / "pieces.ipynb"
+    nbformat.write(notebook, path)
+    (executed,) = _run(path)
+    shown = [(output.name, output.text) for output in executed.cells[0].outputs]
+    assert shown == [("stdout", "one two three "), ("stderr", "!\n"), ("stdout", "four\n")]
+
+
 def test_a_failing_cell_fails_the_run(tmp_path: Path) -> None:
     """A notebook whose assert fails raises nbclient's CellExecutionError, naming the cell."""
     from nbclient.exceptions import CellExecutionError
