@@ -10,6 +10,7 @@ also shows search results.
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 import subprocess
@@ -30,12 +31,17 @@ _CONTENT = re.compile(r'<article class="md-content__inner[^"]*">(?P<body>.*?)</a
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build the site strictly into a temporary folder and return it."""
+    dot = shutil.which("dot")
+    if dot is None:
+        pytest.skip("Graphviz's dot is not installed: the build runs the notebooks, which draw")
     folder = tmp_path_factory.mktemp("site")
+    home = tmp_path_factory.mktemp("home")
+    # No program on the PATH but dot's folder, which the notebooks' drawings need.
     subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(folder)],
         cwd=ROOT,
         check=True,
-        env={"NO_MKDOCS_2_WARNING": "1", "PATH": "", "HOME": str(folder)},
+        env={"NO_MKDOCS_2_WARNING": "1", "PATH": str(Path(dot).parent), "HOME": str(home)},
         timeout=600,
     )
     return folder
@@ -145,6 +151,44 @@ def test_neuron_note_points_at_a_real_section(site: Path) -> None:
     assert page.startswith("docs/")
     built = site / page.removeprefix("docs/").replace(".md", ".html")
     assert f'id="{anchor}"' in built.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["neuron", "hidden", "celsius"])
+def test_notebook_page_shows_what_the_notebook_showed(site: Path, name: str) -> None:
+    """A notebook's page holds its cells' outputs: drawing, maths, explorer, player and plot."""
+    page = (site / "notebooks" / f"{name}.html").read_text(encoding="utf-8")
+    content = _CONTENT.search(page)
+    assert content is not None
+    body = content.group("body")
+    assert "<p>notebook-output-" not in body  # every output is in its place
+    assert body.count('class="notebook-output"') >= 8
+    assert '<div style="max-width:100%;overflow-x:auto"><svg' in body  # a drawing
+    assert 'class="autodiff-explanation"' in body
+    assert '<iframe srcdoc="&lt;!DOCTYPE html&gt;' in body  # the explorer, whole in its frame
+    assert 'class="autodiff-steps"' in body  # the backward-step player
+    # The plot is a file beside the page (linked, as every picture), not a data: address.
+    plot = f'<a class="picture-link" href="{name}-1.png"'
+    assert plot in body
+    assert (site / "notebooks" / f"{name}-1.png").read_bytes().startswith(b"\x89PNG")
+    assert '<span class="k">assert</span>' in body  # the code, highlighted, with its checks
+    # The stored notebook, without outputs, is there to download.
+    assert f'href="{name}.ipynb"' in body
+    assert '"outputs": []' in (site / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8")
+    # Its tutorial page links to it, and the navigation lists it.
+    tutorial = (site / "tutorials" / f"{name}.html").read_text(encoding="utf-8")
+    assert f'href="../notebooks/{name}.html"' in tutorial
+    assert f'href="notebooks/{name}.html"' in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_notebook_outputs_stay_out_of_the_search_index(site: Path) -> None:
+    """Search finds a notebook page's words and code, not the text inside its pictures."""
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    notebook = [doc for doc in index["docs"] if doc["location"].startswith("notebooks/")]
+    text = "".join(doc["text"] for doc in notebook)
+    assert "backward_steps(error, edge_derivatives=True)" in text  # the code is there
+    # Graphviz names every picture's graph "%3" in its SVG title; the pictures are not.
+    assert "%3" not in text
+    assert "lr 0.5: predicted" not in text  # nor printed output
 
 
 def test_api_reference_is_named_once_in_the_navigation(site: Path) -> None:

@@ -32,6 +32,9 @@ __all__ = ["Drawing", "inline_svg", "player_html"]
 # needs none of them, and a second XML declaration in a page is an error.
 _PROLOGUE: Final = re.compile(r"\A(?:\s*<\?xml[^>]*\?>|\s*<!DOCTYPE[^>]*>|\s*<!--.*?-->)*\s*", re.S)
 _FIT: Final = 'style="max-width:100%;height:auto"'
+# The statements that draw a Value's box and an operation's oval (autodiff.viz.dot's node ids).
+_BOX: Final = re.compile(r"\s*n\d+ \[")
+_OVAL: Final = re.compile(r"\s*op\d+ \[")
 
 
 class Drawing(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no type stubs
@@ -48,9 +51,21 @@ class Drawing(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no type
         >>> picture = draw(Value(1.0) * 2)
         >>> isinstance(picture, graphviz.Digraph), picture.fit_width
         (True, True)
+        >>> picture
+        Drawing(values=2, operations=1)
     """
 
     fit_width: bool = True
+
+    def __repr__(self) -> str:
+        """What the picture holds, the same in every process (Jupyter's plain-text form).
+
+        Without it the plain text would be ``object.__repr__``'s memory address, which changes
+        at every run: a notebook saved with its outputs would differ each time it is run.
+        """
+        values = sum(1 for line in self.body if _BOX.match(line))
+        operations = sum(1 for line in self.body if _OVAL.match(line))
+        return f"Drawing(values={values}, operations={operations})"
 
     def _svg(self) -> bytes:
         return run_dot(self.source, "svg", where="draw")

@@ -87,6 +87,26 @@ def test_a_drawing_is_a_digraph_that_remembers_its_fit() -> None:
     assert draw(square(), fit_width=False).fit_width is False
 
 
+@pytest.mark.needs_dot
+def test_a_drawing_shows_as_plain_text_without_a_memory_address() -> None:
+    """Jupyter's plain-text form of a drawing counts its boxes and ovals: no address, no change.
+
+    IPython fills in ``text/plain`` beside the HTML from ``repr``; it was ``object``'s, with a
+    memory address, so a notebook saved with its outputs changed at every run.
+    """
+    formatters = pytest.importorskip("IPython.core.formatters")
+    x = Value(2.0, label="x")
+    y = (x * x + 1.0).tanh()
+    y.label = "y"
+    data, _ = formatters.DisplayFormatter().format(draw(y))
+    assert data["text/plain"] == "Drawing(values=4, operations=3)"
+    assert data["text/html"].startswith("<div")
+    folded = sum(Value(float(k)) for k in range(10))
+    assert repr(draw(folded)) == "Drawing(values=11, operations=1)"  # ten terms and one Σ
+    assert repr(draw(y, focus=x)) == "Drawing(values=1, operations=0)"
+    assert " at 0x" not in repr(autodiff.viz.backward_steps(y)[0])
+
+
 def test_import_autodiff_does_not_import_graphviz() -> None:
     """`import autodiff` leaves graphviz unimported, so it stays fast; draw imports it."""
     script = (
