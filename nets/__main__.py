@@ -30,15 +30,18 @@ A graph too large to draw is left out with a warning that says what to do instea
 Progress goes to stderr: a bar on a terminal (tqdm), or on anything else a plain line every
 few seconds once a run is long; none when stderr is closed. Ctrl-C prints the table of the
 steps done so far and exits 130; Ctrl-C while the pictures are written prints the whole table.
+Each picture is written whole or not at all (``autodiff.viz.atomic_file``): a full disk or
+Ctrl-C leaves no truncated file.
 
-Exit status: 0 on success, 2 for bad arguments (with the usage), 130 when interrupted, and 1
-for anything else (training diverged, Graphviz missing, a graph that cannot be drawn, stdout
-closed, full or unable to encode the output, ``--help`` included), always with a one-line
-reason on stderr (when stderr is open) and never a traceback.
+Exit status: 0 on success, 2 for bad arguments (with the usage, when stderr is open), 130 when
+interrupted, and 1 for anything else (training diverged or ran out of memory, Graphviz missing,
+a graph that cannot be drawn, a picture that cannot be written, stdout closed, full or unable
+to encode the output, ``--help`` included), always with a one-line reason on stderr (when
+stderr is open) and never a traceback. A failure after training prints the table first.
 
 Example:
     >>> main(["hidden", "--json"])  # doctest: +ELLIPSIS
-    {"net": "hidden", "steps": 1, "lr": 0.01, "seed": 0, "initial_loss": 0.1937278...
+    {"net": "hidden", "steps": 1, "lr": 0.01, "seed": null, "initial_loss": 0.1937278...
     0
 """
 
@@ -58,7 +61,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import autodiff
 from nets import plots, registry
@@ -83,10 +86,26 @@ class _RunError(Exception):
     """A run that cannot finish: reported in one line, exit status 1."""
 
 
+class _InterruptedError(Exception):
+    """Ctrl-C before training started: what was interrupted, reported in one line, exit 130."""
+
+
 # -- argument parsing -----------------------------------------------------------------------
 
 
+def _plain_digits(text: str) -> None:
+    """Refuse ``1_000`` and other scripts' digits (``٣``), which ``int`` and ``float`` accept.
+
+    A reader of the command would not take them for the number they give.
+    """
+    if not text.isascii() or "_" in text:
+        raise argparse.ArgumentTypeError(
+            f"must be written with the digits 0-9 (no '_', no other scripts' digits), got {text!r}"
+        )
+
+
 def _whole_number(text: str) -> int:
+    _plain_digits(text)
     try:
         return int(text)
     except ValueError:
@@ -102,6 +121,7 @@ def _count(text: str) -> int:
 
 
 def _learning_rate(text: str) -> float:
+    _plain_digits(text)
     try:
         lr = float(text)
     except ValueError:
@@ -144,8 +164,15 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with ``--help`` written like every other output: a failure is one line, exit 1.
 
     argparse writes the help and the version with a bare ``write`` and exits 0, so a full disk
-    (``--help > /dev/full``) or a closed stdout went unnoticed.
+    (``--help > /dev/full``) or a closed stdout went unnoticed. And with stderr closed
+    (``2>&-``) it prints the usage of a bad argument on stdout, in the way of ``--json``.
     """
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and ``message`` on stderr and exit 2; with stderr closed, just exit 2."""
+        if sys.stderr is None:  # argparse would fall back to stdout, a --json reader's stream
+            self.exit(2)
+        super().error(message)
 
     def print_help(self, file: SupportsWrite[str] | None = None) -> None:
         """Write the help on stdout (or ``file``); exit 1, with the reason, if it cannot."""
@@ -280,11 +307,19 @@ def _obstacle(out: pathlib.Path) -> str | None:
             return None
         if os.path.isdir(part):  # a link to a folder counts: mkdir -p follows it too
             continue
-        what = _link_trouble(part) if is_link else "is a file, not a directory"
+        what = _link_trouble(part) if is_link else _not_a_folder(part)
         if part == out:
             return f"{str(out)!r} {what}"
         return f"cannot create {str(out)!r}: {str(part)!r} is in the way: it {what}"
     return None
+
+
+def _not_a_folder(part: pathlib.Path) -> str:
+    """What ``part``, which exists and is no directory, is instead: a file, or something else."""
+    with contextlib.suppress(OSError):
+        if stat.S_ISREG(os.stat(part).st_mode):
+            return "is a file, not a directory"
+    return "is not a directory"  # a device (/dev/null), a pipe, a socket
 
 
 def _link_trouble(link: pathlib.Path) -> str:
@@ -492,6 +527,8 @@ def _run(network: Network, args: argparse.Namespace, outcome: _Outcome) -> None:
         return
     except (ArithmeticError, ValueError) as error:
         raise _RunError(f"training failed: {error}") from error
+    except MemoryError:
+        raise _RunError(_out_of_memory(network, args, "training")) from None
     finally:
         if progress is not None:
             progress.close()
@@ -560,7 +597,7 @@ def _graph_picture(network: Network, root: autodiff.Value, out: pathlib.Path) ->
         return viz.render(
             root, out / f"{network.name}_graph.svg", title=network.graph_title, legend=True
         )
-    except (RuntimeError, ValueError, OSError) as error:
+    except (RuntimeError, ValueError) as error:  # an OSError is _write_pictures' to report
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         raise _RunError(f"cannot draw the graph of {network.name}: {first_line}") from error
 
@@ -571,7 +608,7 @@ def _explorer_page(network: Network, root: autodiff.Value, out: pathlib.Path) ->
 
     try:
         return viz.explore(root, max_nodes=_EXPLORER_MAX_NODES).save(out / f"{network.name}.html")
-    except (RuntimeError, ValueError, OSError) as error:
+    except (RuntimeError, ValueError) as error:  # an OSError is _write_pictures' to report
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         raise _RunError(
             f"cannot write the explorer page of {network.name}: {first_line}"
@@ -663,8 +700,7 @@ def _emit(
             f"{uses}; {hint}"
         )
     try:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+        _write_all(text + "\n", encoding)
     except BrokenPipeError:
         _silence_stdout()
         return _fail("stdout was closed before all the output was written (broken pipe)")
@@ -672,6 +708,32 @@ def _emit(
         _silence_stdout()
         return _fail(f"cannot write to stdout: {error.strerror or error}")
     return 0
+
+
+def _write_all(text: str, encoding: str) -> None:
+    """Write ``text`` on stdout and flush it: all of it, or an OSError saying why not.
+
+    Python's text stream ignores a short write: on a disk that fills up part way through, the
+    rest of the output was lost without a word, and the exit status was 0. So the bytes go to
+    the file descriptor, and every write's count is checked: what a write left out is written
+    again, and that second write reports the reason (no space left, file too large).
+    """
+    stream = sys.stdout
+    try:
+        descriptor = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # not a file (a StringIO): nothing is short
+        stream.write(text)
+        stream.flush()
+        return
+    stream.flush()  # whatever went through the stream before comes first
+    if os.linesep != "\n":  # the text stream would translate newlines (Windows)
+        text = text.replace("\n", os.linesep)
+    data = memoryview(text.encode(encoding, getattr(stream, "errors", None) or "strict"))
+    while data:
+        written = os.write(descriptor, data)
+        if written == 0:  # no progress and no reason: the device takes nothing more
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        data = data[written:]
 
 
 def _silence_stdout() -> None:
@@ -724,6 +786,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(argv)
     except KeyboardInterrupt:  # outside training and pictures: parsing, checks, printing
         return _fail("interrupted", _INTERRUPTED)
+    except MemoryError:  # not a bug: the machine has no more to give (training's says more)
+        return _fail("out of memory")
     except Exception as error:  # the promise: one line, never a traceback (NETS_DEBUG=1 shows it)
         if os.environ.get("NETS_DEBUG"):
             raise
@@ -750,6 +814,11 @@ def _main(argv: Sequence[str] | None) -> int:
                 f"{network.lr_schedule}; leave --lr out"
             )
         if network.check is not None:
+            if args.seed is not None:  # a seed the network refuses on its own: --seed's fault
+                try:
+                    network.check(seed=_seed(network, args))
+                except ValueError as error:
+                    parser.error(f"argument --seed: {error}")
             try:
                 network.check(seed=_seed(network, args), **_options(network, args))
             except ValueError as error:
@@ -766,8 +835,21 @@ def _main(argv: Sequence[str] | None) -> int:
             for network in networks
             if network.lr_schedule is not None
         ]
+    if args.seed is not None and args.net != "all":
+        outcome.warnings += [
+            f"--seed {args.seed} is not used: {network.name} starts from its tutorial's fixed "
+            "parameters (nothing in it is random)"
+            for network in networks
+            if not network.random
+        ]
     try:
         with_plots = args.out is not None and _prepare_pictures(networks, outcome)
+    except _InterruptedError as stop:
+        _say(f"nets: {stop}")
+        return _INTERRUPTED
+    except _RunError as error:
+        return _fail(str(error))
+    try:
         for network in networks:
             _run(network, args, outcome)
             if outcome.interrupted:
@@ -782,7 +864,14 @@ def _main(argv: Sequence[str] | None) -> int:
 def _prepare_pictures(networks: list[Network], outcome: _Outcome) -> bool:
     """Check, before training, what ``--out`` needs; return whether the plots can be drawn."""
     _check_dot()
-    if _matplotlib_present():
+    try:
+        present = _matplotlib_present()
+    except KeyboardInterrupt:  # importing matplotlib takes a second or two: Ctrl-C lands here
+        raise _InterruptedError(
+            "interrupted while loading matplotlib (for the --out plots), before training "
+            "started; nothing was run."
+        ) from None
+    if present:
         return True
     names = [name for network in networks for name in network.figure_names]
     outcome.warnings.append(
@@ -800,13 +889,43 @@ def _write_pictures(args: argparse.Namespace, with_plots: bool, outcome: _Outcom
     """
     try:
         for run in outcome.runs:
-            _pictures(run, args, with_plots, outcome)
+            try:
+                _pictures(run, args, with_plots, outcome)
+            except OSError as error:  # a full disk, the folder removed meanwhile: not a bug
+                raise _RunError(_cannot_write(error, run.network, args.out)) from error
+            except MemoryError:
+                raise _RunError(_out_of_memory(run.network, args, "drawing")) from None
     except _RunError as error:
         outcome.error = str(error)
     except KeyboardInterrupt:
         outcome.interrupted = (
             "interrupted while writing pictures; training had finished, so the table is complete."
         )
+
+
+def _cannot_write(error: OSError, network: Network, out: pathlib.Path) -> str:
+    """The line for a picture that could not be written: which file, and the system's reason."""
+    reason = _reason(error)
+    if error.errno == errno.ENOSPC:
+        reason += " (the disk is full)"
+    where = pathlib.Path(os.fsdecode(error.filename)) if error.filename else None
+    if where is not None and where.parent == out:
+        return f"cannot write {where.name}: {reason}"
+    return f"cannot write the pictures of {network.name}: {reason}"
+
+
+def _out_of_memory(network: Network, args: argparse.Namespace, doing: str) -> str:
+    """The line for a MemoryError: what ran out, with the user's own sizes and what to shrink."""
+    sizes = [
+        (option.flag, getattr(args, option.dest))
+        for option in network.options
+        if option.parse is not None and getattr(args, option.dest) is not None
+    ]
+    if args.steps is not None:
+        sizes.append(("--steps", args.steps))
+    given = f" with {' '.join(f'{flag} {value}' for flag, value in sizes)}" if sizes else ""
+    advice = f"; give a smaller {' or '.join(flag for flag, _ in sizes)}" if sizes else ""
+    return f"out of memory {doing} {network.name}{given}{advice}"
 
 
 def _report(args: argparse.Namespace, outcome: _Outcome) -> int:

@@ -37,7 +37,7 @@ from typing import Any
 from autodiff import Value, no_grad
 from nets.module import Neuron
 from nets.network import Network
-from nets.training import Callback, History, fit
+from nets.training import Callback, History, check_seed, check_steps, fit
 
 __all__ = [
     "CELSIUS",
@@ -172,6 +172,7 @@ def train(
         >>> train(steps=50, eager=True).losses == train(steps=50).losses
         True
     """
+    steps, seed = check_steps(steps, "celsius"), check_seed(seed, "celsius")
     neuron = model(seed=seed)
     # numpy: the loss uses only + - * / and squares, which its replay computes exactly as the
     # eager engine does (same operations, sums added in the same order): the same numbers,

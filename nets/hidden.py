@@ -11,8 +11,8 @@ W1 = 0.5, b1 = 0, W2 = -1, b2 = 0::
     z = W1·x + b1,   a = sigmoid(z),   y = W2·a + b2,   L = ½ (y - t)²
 
 The tutorial takes one step of gradient descent with learning rate 0.01, so ``train``'s default
-is one step; nothing is random, and ``seed`` is accepted (and recorded) only so that all three
-tutorials are trained the same way.
+is one step; nothing is random, and ``seed`` is accepted (not used, and recorded as None) only
+so that all three tutorials are trained the same way.
 
 Example:
     >>> step = worked_step()
@@ -31,7 +31,7 @@ from autodiff import Value
 from autodiff.optim import SGD
 from nets.module import Module, Neuron
 from nets.network import Network
-from nets.training import Callback, History, fit
+from nets.training import Callback, History, check_seed, check_steps, fit
 
 __all__ = [
     "DEFAULT_LR",
@@ -171,7 +171,8 @@ def train(
     Args:
         steps: Number of updates (the tutorial takes one).
         lr: Learning rate.
-        seed: Recorded only: nothing in this network is random.
+        seed: Accepted for the networks' common interface and not used: nothing in this
+            network is random, so the history's ``seed`` is None.
         callback: Called after each update as ``callback(step, loss)``.
         eager: Build the graph afresh at every step instead (the same numbers).
 
@@ -180,6 +181,8 @@ def train(
         >>> print(f"{h.final_params['W2']:.8f}")
         -0.99612544
     """
+    steps = check_steps(steps, "hidden")
+    check_seed(seed, "hidden")  # the same interface as the other networks; nothing uses it
     net = HiddenNet()
 
     def build() -> tuple[Value, dict[str, Value]]:
@@ -193,7 +196,7 @@ def train(
         net="hidden",
         steps=steps,
         lr=lr,
-        seed=seed,
+        seed=None,  # nothing is random: the history records no seed (None), as --json does
         callback=callback,
         tape=None if eager else "python",
     )

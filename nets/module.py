@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+import numbers
+import operator
 import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal, Union
@@ -54,11 +56,11 @@ def make_rng(seed: Seed) -> random.Random:
     """
     if isinstance(seed, random.Random):
         return seed
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):  # numpy ints are
         raise TypeError(
             f"make_rng: seed must be an int or random.Random, got {type(seed).__name__}"
         )
-    return random.Random(seed)
+    return random.Random(operator.index(seed))  # np.int64(3) seeds as 3 does
 
 
 def _indexed(children: Sequence[Module]) -> list[tuple[str, Value]]:

@@ -38,15 +38,17 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
+import operator
 import pathlib
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from autodiff import Tape, Value, no_grad
+from autodiff import Tape, Value, no_grad, to_float
 from nets.module import MLP
 from nets.network import Network, Option
-from nets.training import Callback, History, Measure, check_steps, fit
+from nets.training import Callback, History, Measure, check_seed, check_steps, fit
 
 __all__ = [
     "ALPHA",
@@ -54,6 +56,7 @@ __all__ = [
     "DEFAULT_STEPS",
     "LAYERS",
     "LR_SCHEDULE",
+    "MAX_GRID",
     "MICROGRAD_SEED",
     "NETWORK",
     "NOISE",
@@ -120,10 +123,15 @@ def make_moons(
     """
     import numpy as np
 
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
+    if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or samples < 2:
         raise ValueError(f"make_moons: samples must be an int >= 2, got {samples!r}")
-    if not (isinstance(noise, (int, float)) and noise >= 0.0):
+    samples = operator.index(samples)  # numpy's integers count as ints
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):  # numpy's floats are Real
         raise ValueError(f"make_moons: noise must be a number >= 0, got {noise!r}")
+    noise = to_float(noise, "make_moons")  # float32 noise is drawn in float64 like the rest
+    if not 0.0 <= noise < math.inf:
+        raise ValueError(f"make_moons: noise must be a finite number >= 0, got {noise!r}")
+    seed = _numpy_seed(seed, "make_moons")
     upper = samples // 2
     lower = samples - upper
     t_upper = np.linspace(0.0, np.pi, upper)
@@ -147,6 +155,17 @@ def make_moons(
         [(float(x), float(y)) for x, y in points],
         [2.0 * float(label) - 1.0 for label in labels],
     )
+
+
+def _numpy_seed(seed: object, where: str) -> int:
+    """``seed`` as an int numpy's generators take: a whole number >= 0 (numpy refuses less)."""
+    number = check_seed(seed, where)
+    if number < 0:
+        raise ValueError(
+            f"{where}: the seed must be >= 0 (it seeds numpy's random generator, which takes "
+            f"no negative seed), got {number}"
+        )
+    return number
 
 
 def model(*, seed: int = DEFAULT_SEED) -> MLP:
@@ -208,6 +227,11 @@ def accuracy(scores: Sequence[float], labels: Sequence[float]) -> float:
         >>> accuracy([0.5, -2.0, 1.0], [1.0, -1.0, -1.0])
         0.6666666666666666
     """
+    if len(scores) != len(labels) or not labels:
+        raise ValueError(
+            f"moons.accuracy: needs one label per score (at least one), got {len(scores)} "
+            f"scores and {len(labels)} labels"
+        )
     right = sum((label > 0) == (score > 0) for score, label in zip(scores, labels, strict=True))
     return right / len(labels)
 
@@ -219,11 +243,23 @@ LR_SCHEDULE = "1.0 - 0.9·k/steps"
 def learning_rate(step: int, steps: int = DEFAULT_STEPS) -> float:
     """The notebook's schedule: 1.0 at step 0, falling linearly by 0.9 over ``steps`` steps.
 
+    Raises:
+        TypeError: ``step`` or ``steps`` is not an int (numpy's integers are).
+        ValueError: ``step`` is negative or ``steps`` below 1.
+
     Example:
         >>> learning_rate(0), learning_rate(50)
         (1.0, 0.55)
     """
-    return 1.0 - 0.9 * step / steps
+    for name, number, least in (("step", step, 0), ("steps", steps, 1)):
+        if isinstance(number, bool) or not isinstance(number, numbers.Integral):
+            raise TypeError(
+                f"moons.learning_rate: {name} must be an int, got {type(number).__name__} "
+                f"({number!r})"
+            )
+        if number < least:
+            raise ValueError(f"moons.learning_rate: {name} must be >= {least}, got {number}")
+    return 1.0 - 0.9 * operator.index(step) / operator.index(steps)
 
 
 def train(
@@ -259,7 +295,8 @@ def train(
         >>> len(history.losses), history.lr
         (4, 1.0)
     """
-    check_steps(steps, "moons")
+    steps = check_steps(steps, "moons")
+    seed = _numpy_seed(seed, "moons")
     check(seed=seed, match_micrograd=match_micrograd)
     points, labels = make_moons(seed=seed, match_micrograd=match_micrograd)
     mlp = model(seed=seed)
@@ -286,7 +323,9 @@ def check(*, seed: int, match_micrograd: bool = False) -> None:
     """Refuse settings that cannot go together: the notebook's numbers need its seed.
 
     Raises:
-        ValueError: ``match_micrograd`` with another seed than 1337.
+        TypeError: ``seed`` is not an int (numpy's integers are).
+        ValueError: ``seed`` is negative (it seeds numpy's generator, which refuses that), or
+            ``match_micrograd`` with another seed than 1337.
 
     Example:
         >>> check(seed=1337, match_micrograd=True)
@@ -294,7 +333,13 @@ def check(*, seed: int, match_micrograd: bool = False) -> None:
         Traceback (most recent call last):
         ...
         ValueError: moons: match_micrograd uses micrograd's seed 1337, got seed 0
+        >>> check(seed=-1)
+        Traceback (most recent call last):
+        ...
+        ValueError: moons: the seed must be >= 0 (it seeds numpy's random generator, which takes
+        no negative seed), got -1
     """
+    seed = _numpy_seed(seed, "moons")
     if match_micrograd and seed != MICROGRAD_SEED:
         raise ValueError(
             f"moons: match_micrograd uses micrograd's seed {MICROGRAD_SEED}, got seed {seed}"
@@ -357,6 +402,17 @@ def output_graph(
         >>> root.label, len(topological_order(root))
         ('margin', 52)
     """
+    if isinstance(sample, bool) or not isinstance(sample, numbers.Integral):
+        raise TypeError(
+            f"moons.output_graph: sample must be an int, got {type(sample).__name__} ({sample!r})"
+        )
+    if not 0 <= sample < SAMPLES:  # -1 would quietly mean the last point
+        raise IndexError(
+            f"moons.output_graph: sample must be the number of one of the {SAMPLES} points, "
+            f"0 to {SAMPLES - 1}, got {sample}"
+        )
+    sample = operator.index(sample)
+    seed = _numpy_seed(seed, "moons.output_graph")
     mlp = model(seed=seed) if params is None else _model_with(params)
     points, labels = make_moons(seed=seed, match_micrograd=match_micrograd)
     with no_grad():
@@ -372,6 +428,10 @@ def output_graph(
     return margin
 
 
+MAX_GRID = 1_000_000
+"""The most points ``boundary`` computes the score at (the notebook's plot has about 200)."""
+
+
 def boundary(
     params: Mapping[str, float], points: Sequence[Point], step: float = 0.25
 ) -> tuple[list[float], list[float], list[list[float]]]:
@@ -380,18 +440,38 @@ def boundary(
     The grid spans the points' range widened by 1 on every side, ``step`` apart, as the
     notebook's plot does. The decision boundary is where the score changes sign.
 
+    Raises:
+        ValueError: ``points`` is empty or not finite, ``step`` is not a finite number > 0, or
+            so small that the grid would have more than ``MAX_GRID`` points.
+
     Example:
         >>> xs, ys, rows = boundary(model(seed=0).parameter_values(), [(0.0, 0.0)], step=1.0)
         >>> len(xs), len(ys), len(rows), len(rows[0])
         (2, 2, 2, 2)
     """
-    mlp = _model_with(params)
+    if isinstance(step, bool) or not isinstance(step, numbers.Real):
+        raise TypeError(f"moons.boundary: step must be a number, got {type(step).__name__}")
+    if not 0.0 < to_float(step, "moons.boundary") < math.inf:  # nan fails too
+        raise ValueError(f"moons.boundary: step must be a finite number > 0, got {step!r}")
+    step = to_float(step, "moons.boundary")
+    if not points:
+        raise ValueError("moons.boundary: points must hold at least one point, got none")
     low_x = min(x for x, _ in points) - 1.0
     high_x = max(x for x, _ in points) + 1.0
     low_y = min(y for _, y in points) - 1.0
     high_y = max(y for _, y in points) + 1.0
-    xs = [low_x + k * step for k in range(math.ceil((high_x - low_x) / step))]
-    ys = [low_y + k * step for k in range(math.ceil((high_y - low_y) / step))]
+    if not all(math.isfinite(bound) for bound in (low_x, high_x, low_y, high_y)):
+        raise ValueError("moons.boundary: points must be finite numbers")
+    columns = math.ceil((high_x - low_x) / step)
+    rows_count = math.ceil((high_y - low_y) / step)
+    if columns * rows_count > MAX_GRID:
+        raise ValueError(
+            f"moons.boundary: step {step:g} is too small for these points: the grid would have "
+            f"{columns} x {rows_count} points, more than {MAX_GRID}"
+        )
+    mlp = _model_with(params)
+    xs = [low_x + k * step for k in range(columns)]
+    ys = [low_y + k * step for k in range(rows_count)]
     grid_x, grid_y = Value(0.0, label="x"), Value(0.0, label="y")
     tape = Tape(mlp([grid_x, grid_y])[0], inputs=[grid_x, grid_y])
     rows = [[tape.forward([x, y]) for x in xs] for y in ys]
@@ -413,7 +493,7 @@ def figures(
         ...     print([path.name for path in paths])
         ['moons_boundary.png', 'moons_loss.png']
     """
-    from nets.plots import require_matplotlib
+    from nets.plots import require_matplotlib, save
 
     require_matplotlib()
     from matplotlib.figure import Figure
@@ -444,9 +524,7 @@ def figures(
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.legend(loc="upper right")
-    figure.tight_layout()
-    boundary_path = out_dir / "moons_boundary.png"
-    figure.savefig(boundary_path, format="png")
+    boundary_path = save(figure, out_dir / "moons_boundary.png")
 
     figure = Figure(figsize=(7.0, 4.4), dpi=120)
     ax = figure.subplots()
@@ -461,10 +539,7 @@ def figures(
     other.set_ylim(0.0, 1.05)
     ax.set_title("Max-margin loss and accuracy")
     figure.legend(loc="center right")
-    figure.tight_layout()
-    loss_path = out_dir / "moons_loss.png"
-    figure.savefig(loss_path, format="png")
-    return [boundary_path, loss_path]
+    return [boundary_path, save(figure, out_dir / "moons_loss.png")]
 
 
 # -- what the command line shows (nets.network.Network) --------------------------------------

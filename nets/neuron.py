@@ -32,6 +32,8 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 import pathlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -39,7 +41,7 @@ from typing import Any
 from autodiff import Value, gradients, topological_order
 from nets.module import Neuron
 from nets.network import Network, Option
-from nets.training import Callback, History, fit
+from nets.training import Callback, History, check_seed, check_steps, fit
 
 __all__ = [
     "DEFAULT_LR",
@@ -80,9 +82,9 @@ def inputs_for(n_inputs: int) -> list[float]:
         >>> inputs_for(3)
         [0.1, 0.1, 0.1]
     """
-    if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or n_inputs < 1:
+    if isinstance(n_inputs, bool) or not isinstance(n_inputs, numbers.Integral) or n_inputs < 1:
         raise ValueError(f"neuron: inputs must be an int >= 1, got {n_inputs!r}")
-    return [X] * n_inputs
+    return [X] * operator.index(n_inputs)  # numpy's integers count as ints
 
 
 def _labels(n_inputs: int) -> list[str]:
@@ -159,6 +161,7 @@ def train(
         >>> train(steps=50, eager=True).losses == train(steps=50).losses
         True
     """
+    steps, seed = check_steps(steps, "neuron"), check_seed(seed, "neuron")
     neuron = model(inputs, seed=seed)
 
     def build() -> tuple[Value, dict[str, Value]]:
@@ -319,13 +322,24 @@ def figures(history: History, folder: pathlib.Path) -> list[pathlib.Path]:
     return plots.neuron_figures([history], folder, comparison=comparison)
 
 
+MAX_INPUTS = 100_000
+"""The most inputs ``--inputs`` takes: one step of a neuron that wide already takes seconds and
+hundreds of megabytes (its graph has three Values per input), and every step's weights are kept."""
+
+
 def _parse_inputs(text: str) -> int:
+    if not text.isascii() or "_" in text:  # int() reads "1_000" and other scripts' digits
+        raise ValueError(
+            f"must be written with the digits 0-9 (no '_', no other scripts' digits), got {text!r}"
+        )
     try:
         count = int(text)
     except ValueError:
         raise ValueError(f"must be a whole number, got {text!r}") from None
     if count < 1:
         raise ValueError(f"must be at least 1, got {count}")
+    if count > MAX_INPUTS:
+        raise ValueError(f"must be at most {MAX_INPUTS}, got {count}")
     return count
 
 

@@ -26,6 +26,7 @@ import pathlib
 from collections.abc import Sequence
 from typing import Any
 
+from autodiff.viz import atomic_file
 from nets import celsius, neuron
 from nets.training import History
 
@@ -112,6 +113,12 @@ def new_figure(ncols: int = 1) -> tuple[Any, list[Any]]:
 def save(figure: Any, path: pathlib.Path) -> pathlib.Path:
     """Lay out ``figure`` and write it to ``path`` as PNG; return ``path``.
 
+    The file is written whole or not at all (``autodiff.viz.atomic_file``): a full disk or
+    Ctrl-C leaves ``path`` as it was, never a truncated picture.
+
+    Raises:
+        OSError: The file cannot be written; its ``filename`` is ``path``.
+
     Example:
         >>> import pathlib, tempfile
         >>> figure, (ax,) = new_figure()
@@ -120,7 +127,8 @@ def save(figure: Any, path: pathlib.Path) -> pathlib.Path:
         empty.png
     """
     figure.tight_layout()
-    figure.savefig(path, format="png")
+    with atomic_file(path) as temporary:
+        figure.savefig(temporary, format="png")
     return path
 
 

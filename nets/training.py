@@ -28,6 +28,8 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -46,6 +48,7 @@ __all__ = [
     "Output",
     "Schedule",
     "TrainingInterrupted",
+    "check_seed",
     "check_steps",
     "fit",
     "fit_replayed",
@@ -210,22 +213,44 @@ def _so_far(history: History) -> History | None:
     )
 
 
+def _whole(x: object, where: str, name: str) -> int:
+    """``x`` as a Python int: an int or a numpy integer (not a bool), else a TypeError."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):  # numpy's ints are Integral
+        raise TypeError(f"{where}: {name} must be an int, got {type(x).__name__} ({x!r})")
+    return operator.index(x)
+
+
 def check_steps(steps: object, where: str) -> int:
-    """Return ``steps`` if it is an int >= 0, else raise.
+    """Return ``steps`` as an int if it is a whole number >= 0 (numpy's integers too), else raise.
 
     Raises:
-        TypeError: ``steps`` is not an int.
+        TypeError: ``steps`` is not an int or a numpy integer (a bool, a float).
         ValueError: ``steps`` is negative.
 
     Example:
-        >>> check_steps(10, "train")
-        10
+        >>> import numpy as np
+        >>> check_steps(10, "train"), check_steps(np.int64(3), "train")
+        (10, 3)
     """
-    if isinstance(steps, bool) or not isinstance(steps, int):
-        raise TypeError(f"{where}: steps must be an int, got {type(steps).__name__}")
-    if steps < 0:
-        raise ValueError(f"{where}: steps must be >= 0, got {steps}")
-    return steps
+    count = _whole(steps, where, "steps")
+    if count < 0:
+        raise ValueError(f"{where}: steps must be >= 0, got {count}")
+    return count
+
+
+def check_seed(seed: object, where: str) -> int:
+    """Return ``seed`` as an int if it is one (numpy's integers too), else raise a TypeError.
+
+    Example:
+        >>> import numpy as np
+        >>> check_seed(np.int64(7), "train")
+        7
+        >>> check_seed(1.5, "train")
+        Traceback (most recent call last):
+        ...
+        TypeError: train: seed must be an int, got float (1.5)
+    """
+    return _whole(seed, where, "seed")
 
 
 def _read(outputs: Mapping[str, Output]) -> dict[str, float]:
@@ -289,7 +314,7 @@ def fit(
         >>> h.losses, h.params["w1"]   # w <- 1 - 0.25 * 2 * 1
         ([1.0, 0.25], [1.0, 0.5])
     """
-    check_steps(steps, "fit")
+    steps = check_steps(steps, "fit")
     if tape is not None:
         return fit_replayed(
             model,
@@ -421,7 +446,7 @@ def fit_replayed(
         >>> h.losses, h.params["w1"], h.outputs["out"]
         ([1.0, 0.25], [1.0, 0.5], [1.0, 0.5])
     """
-    check_steps(steps, "fit_replayed")
+    steps = check_steps(steps, "fit_replayed")
     try:
         loss, outputs = build()
         watch, readers = _watch(outputs)

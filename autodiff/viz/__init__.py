@@ -15,6 +15,9 @@ One module per job:
 * ``rendering``: ``render`` and every run of the ``dot`` program (time limit, errors).
 * ``text``: ``to_text``. ``steps``: ``backward_steps``. ``notebook``: display in Jupyter.
 * ``labels``: how numbers, operations and names are written.
+* ``files``: ``write_file`` and ``atomic_file``, writing every picture and page whole or not at
+  all (a temporary file renamed into place), so that a full disk or Ctrl-C never leaves a
+  truncated file.
 
 How a picture reads:
 
@@ -78,6 +81,7 @@ Example:
 
 from autodiff.viz.dot import FOLD_SUM_TERMS, draw
 from autodiff.viz.explorer import ExplorerPage, explore
+from autodiff.viz.files import atomic_file, write_file
 from autodiff.viz.options import DEFAULT_MAX_NODES, DrawOptions
 from autodiff.viz.rendering import DOT_TIMEOUT, DotFailedError, DotNotFoundError, render
 from autodiff.viz.steps import BackwardSteps, backward_steps
@@ -92,9 +96,11 @@ __all__ = [
     "DotNotFoundError",
     "DrawOptions",
     "ExplorerPage",
+    "atomic_file",
     "backward_steps",
     "draw",
     "explore",
     "render",
     "to_text",
+    "write_file",
 ]

@@ -44,6 +44,7 @@ import hashlib
 import html
 import json
 import math
+import operator
 import os
 import re
 import shutil
@@ -52,12 +53,15 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
+from autodiff.coerce import to_float
 from autodiff.engine import Value, topological_order
 from autodiff.explain import explain
 from autodiff.steps import ChainRuleStep, chain_rule_steps
+from autodiff.viz.files import write_file
 from autodiff.viz.rendering import check_timeout, run_dot
 
 __all__ = ["ExplorerPage", "explore"]
@@ -592,6 +596,8 @@ class ExplorerPage:
             d root / d node: backward ran from another output, or data changed after it).
         quiz: Whether the page is an exercise that hides gradients and local derivatives.
         height: The height, in pixels, of the frame it is shown in in a notebook.
+        root_name: The root's name as the page and ``explore``'s messages write it: its label,
+            or ``n<i>`` when it has none (``i``: its position in ``topological_order(root)``).
     """
 
     html: str
@@ -601,9 +607,13 @@ class ExplorerPage:
     state: str
     quiz: bool
     height: int
+    root_name: str = ""
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` (UTF-8) and return the path.
+
+        The page is written whole or not at all (``autodiff.viz.files``): a full disk or
+        Ctrl-C leaves ``path`` as it was, never a truncated page.
 
         Example:
             >>> import tempfile
@@ -620,9 +630,7 @@ class ExplorerPage:
                 f"ExplorerPage.save: path must be a str or a path, got {type(path).__name__} "
                 f"({path!r})"
             )
-        target = Path(path)
-        target.write_text(self.html, encoding="utf-8")
-        return target
+        return write_file(path, self.html)
 
     def _repr_html_(self) -> str:
         # srcdoc keeps the page whole (its script runs in the frame); allow-scripts without
@@ -635,7 +643,7 @@ class ExplorerPage:
 
     def __repr__(self) -> str:
         return (
-            f"ExplorerPage(root={_clean(self.root.label) or 'output'!r}, "
+            f"ExplorerPage(root={self.root_name or _clean(self.root.label) or 'output'!r}, "
             f"nodes={self.node_count}, backward_steps={self.backward_steps}, "
             f"state={self.state!r}, quiz={self.quiz})"
         )
@@ -664,11 +672,12 @@ def _check_options(
         raise TypeError(f"explore: root must be a Value, got {type(root).__name__}")
     if focus is not None and not isinstance(focus, Value):
         raise TypeError(f"explore: focus must be a Value, got {type(focus).__name__}")
-    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int)):
+    # numpy's integers are numbers.Integral: explore(sample=np.int64(3)) is sample=3
+    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, Integral)):
         raise TypeError(f"explore: sample must be an int, got {type(sample).__name__}")
     if focus is not None and sample is not None:
         raise ValueError("explore: give focus= or sample=, not both")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, Integral) or max_nodes < 1:
         raise ValueError(f"explore: max_nodes must be an int >= 1, got {max_nodes!r}")
     if not isinstance(number_format, str):
         raise TypeError(f"explore: number_format must be a str, got {number_format!r}")
@@ -779,9 +788,20 @@ def explore(
         title,
         quiz,
     )
+    sample = None if sample is None else operator.index(sample)
+    max_nodes = operator.index(max_nodes)
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}
     names = {node: _clean(node.label) or f"n{i}" for node, i in index.items()}
+    for node in order:  # a grad someone set by hand: say so here, not deep in the page's maths
+        if node.grad is not None and not isinstance(node.grad, Value):
+            try:
+                to_float(node.grad, "")
+            except (TypeError, OverflowError):
+                raise TypeError(
+                    f"explore: the grad of {names[node]} is not a number: "
+                    f"{type(node.grad).__name__} ({node.grad!r})"
+                ) from None
     if focus is not None and focus not in index:
         raise ValueError(
             f"explore: focus {focus!r} is not part of the graph under {names[root]}: "
@@ -834,6 +854,7 @@ def explore(
         _STATES[state],
         bool(quiz),
         int(min(900, max(480, placed.height + 2 * _MARGIN + 160))),
+        names[root],
     )
     if path is not None:
         result.save(path)

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from autodiff.engine import Value
 from autodiff.viz.dot import build
+from autodiff.viz.files import write_file
 from autodiff.viz.options import DrawOptions, check_root, resolve
 
 __all__ = ["DOT_TIMEOUT", "DotFailedError", "DotNotFoundError", "render", "run_dot"]
@@ -176,7 +177,9 @@ def render(
     """Draw the graph of ``root`` and write it to ``path``, in the format its suffix names.
 
     ``.svg``, ``.png`` (at 150 dpi) and ``.pdf`` run Graphviz's ``dot`` program; ``.dot`` and
-    ``.gv`` write the DOT source and need no program. The options are those of ``draw``.
+    ``.gv`` write the DOT source and need no program. The options are those of ``draw``. The
+    file is written whole or not at all (``autodiff.viz.files``): a failure leaves ``path`` as
+    it was.
 
     Args:
         root: The output node.
@@ -195,6 +198,7 @@ def render(
         TypeError: If ``timeout`` is not a number (or as ``draw``).
         DotNotFoundError: If the format needs ``dot`` and it is not installed.
         DotFailedError: If ``dot`` crashes or takes longer than ``timeout``.
+        OSError: If the file cannot be written (a full disk, a missing folder).
 
     Example:
         >>> import tempfile
@@ -217,10 +221,8 @@ def render(
     graph = build(check_root(root, where), resolve(where, options, changes), where=where)
     output_format = FORMATS[suffix]
     if output_format == "dot":
-        target.write_text(graph.source, encoding="utf-8")
-        return target
+        return write_file(target, graph.source)
     if output_format == "png":
         graph.graph_attr["dpi"] = _PNG_DPI
     data = run_dot(graph.source, output_format, where=where, timeout=seconds)
-    target.write_bytes(data)
-    return target
+    return write_file(target, data)  # whole or not at all: never a truncated picture

@@ -115,6 +115,31 @@ def test_no_progress_bar_without_terminal(capsys: pytest.CaptureFixture[str]) ->
             ["moons", "--match-micrograd", "--seed", "3"],
             "moons: match_micrograd uses micrograd's seed 1337, got seed 3",
         ),
+        (
+            ["moons", "--seed", "-1"],
+            "nets: error: argument --seed: moons: the seed must be >= 0 (it seeds numpy's random "
+            "generator, which takes no negative seed), got -1",
+        ),
+        (
+            ["all", "--seed", "-1"],
+            "nets: error: argument --seed: moons: the seed must be >= 0",
+        ),
+        (
+            ["neuron", "--inputs", "50000000"],
+            "nets: error: argument --inputs: must be at most 100000, got 50000000",
+        ),
+        (
+            ["neuron", "--steps", "\u0663"],  # ARABIC-INDIC DIGIT THREE, which int() reads as 3
+            "argument --steps: must be written with the digits 0-9 (no '_', no other scripts' "
+            "digits), got '\u0663'",
+        ),
+        (
+            ["neuron", "--seed", "1_000"],
+            "argument --seed: must be written with the digits 0-9 (no '_', no other scripts' "
+            "digits), got '1_000'",
+        ),
+        (["neuron", "--lr", "0_5"], "argument --lr: must be written with the digits 0-9"),
+        (["neuron", "--inputs", "1_0"], "argument --inputs: must be written with the digits 0-9"),
     ],
 )
 def test_bad_arguments_exit_2(args: list[str], reason: str) -> None:
@@ -758,3 +783,159 @@ def test_ascii_stdout_and_a_non_ascii_out_names_the_path(tmp_path: pathlib.Path)
         "set PYTHONIOENCODING=utf-8\n"
     )
     assert (out / "neuron_graph.svg").exists()
+
+
+# -- the second review of the command line (review 2: H3, H4, M1, M4, M5, L4, L5, L7) ---------
+
+
+def _limited(resource_name: str, limit: int) -> Any:
+    """A ``preexec_fn`` giving the child the resource limit ``limit`` (RLIMIT_FSIZE, _AS)."""
+    resource = pytest.importorskip("resource")
+    which = getattr(resource, resource_name)
+
+    def limit_it() -> None:
+        resource.setrlimit(which, (limit, limit))
+
+    return limit_it
+
+
+def test_a_full_disk_while_writing_the_plots_keeps_the_table(tmp_path: pathlib.Path) -> None:
+    """A plot that cannot be written: the table, the pictures done, one line naming the file."""
+    _needs_dot()
+    # Once matplotlib starts writing, files may grow to 1000 bytes only: the PNG is larger.
+    # Python ignores SIGXFSZ, so the write is cut short and the next one fails (EFBIG), as a
+    # full disk's does (ENOSPC); the test needs no small disk of its own.
+    limit_before_savefig = (
+        "import resource, matplotlib.figure as figure\n"
+        "savefig = figure.Figure.savefig\n"
+        "def limited(self, *args, **kwargs):\n"
+        "    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))\n"
+        "    return savefig(self, *args, **kwargs)\n"
+        "figure.Figure.savefig = limited\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            limit_before_savefig + _NETS_WITH_CTRL_C,
+            "hidden",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.stderr == "nets: error: cannot write hidden_loss.png: File too large\n"
+    assert result.returncode == 1
+    assert "  W2        -1.00000000      -0.99612544" in result.stdout  # the whole table
+    assert result.stdout.splitlines()[-1].endswith(": hidden_graph.svg, hidden.html")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hidden.html", "hidden_graph.svg"]
+
+
+def test_stdout_on_a_disk_that_fills_up_is_one_line(tmp_path: pathlib.Path) -> None:
+    """Output cut short part way (a full disk, a file size limit) is an error, not exit 0."""
+    out = tmp_path / "history.json"
+    with out.open("wb") as stdout:
+        result = subprocess.run(
+            [sys.executable, "-m", "nets", "celsius", "--json", "--history", "--steps", "3000"],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+            preexec_fn=_limited("RLIMIT_FSIZE", 100_000),  # the JSON is about 200 000 bytes
+        )
+    assert result.stderr == "nets: error: cannot write to stdout: File too large\n"
+    assert result.returncode == 1
+    assert out.stat().st_size == 100_000
+
+
+def test_running_out_of_memory_is_one_line_naming_what_to_shrink() -> None:
+    """A MemoryError while training says "out of memory" and which option to make smaller."""
+    # 100 MB of address space: nets starts in about 30 MB, and a 40 000-input neuron needs
+    # about 230 MB (three Values per input, and the tape of them).
+    result = subprocess.run(
+        [sys.executable, "-m", "nets", "neuron", "--inputs", "40000", "--steps", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=_limited("RLIMIT_AS", 100 * 2**20),
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+    )
+    assert result.stderr == (
+        "nets: error: out of memory training neuron with --inputs 40000 --steps 1; give a "
+        "smaller --inputs or --steps\n"
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+
+
+def test_closed_stderr_keeps_the_usage_off_stdout() -> None:
+    """With stderr closed, a bad argument exits 2 and prints nothing on stdout (the JSON's)."""
+    result = _shell("2>&-", "hidden", "--steps", "0", "--json", stdout=subprocess.PIPE)
+    assert result.returncode == 2
+    assert result.stdout == ""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_out_naming_a_device_says_it_is_not_a_directory(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--out /dev/null is refused as "not a directory": it is a device, not a file."""
+    assert _out_refused("/dev/null", capsys) == (
+        "nets: error: argument --out: '/dev/null' is not a directory"
+    )
+
+
+def test_a_seed_the_network_does_not_use_is_not_recorded(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """hidden --seed: the JSON's seed is null (nothing is random) and a warning says so."""
+    assert cli.main(["hidden", "--seed", "1000", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["seed"] is None
+    assert captured.err == (
+        "nets: warning: --seed 1000 is not used: hidden starts from its tutorial's fixed "
+        "parameters (nothing in it is random)\n"
+    )
+    assert cli.main(["all", "--seed", "5", "--steps", "1", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert [net["seed"] for net in json.loads(captured.out)["nets"]] == [5, None, 5, 5]
+    assert captured.err == ""  # all: the seed is for the others; no warning
+
+
+def test_ctrl_c_while_loading_matplotlib_says_so(tmp_path: pathlib.Path) -> None:
+    """Ctrl-C while --out imports matplotlib (before training) says what it interrupted."""
+    _needs_dot()
+    send_ctrl_c_on_importing_matplotlib = (
+        "import os, signal, sys\n"
+        "class CtrlC:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'matplotlib':\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "sys.meta_path.insert(0, CtrlC())\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            send_ctrl_c_on_importing_matplotlib + _NETS_WITH_CTRL_C,
+            "hidden",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.stderr == (
+        "nets: interrupted while loading matplotlib (for the --out plots), before training "
+        "started; nothing was run.\n"
+    )
+    assert result.returncode == 130
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []

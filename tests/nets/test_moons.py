@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import pathlib
 import random
+import re
+from typing import Any
 
 import pytest
 
@@ -223,3 +225,101 @@ def test_details_and_notes_give_the_loops_first_and_last_lines():
     lines = moons.NETWORK.notes(history)
     assert f"  step 2 loss {history.losses[2]:.10f}, accuracy " in "\n".join(lines)
     assert "--match-micrograd" in lines[-1]
+
+
+# -- review 2: seeds, numpy numbers and the helpers' arguments (M1, M7, M8) --------------------
+
+
+def test_a_negative_or_fractional_seed_names_moons_and_the_seed() -> None:
+    """numpy's generator takes no negative seed: moons says so, and a float seed is a TypeError."""
+    with pytest.raises(ValueError, match=r"^moons: the seed must be >= 0 .*got -1$"):
+        moons.train(steps=1, seed=-1)
+    with pytest.raises(TypeError, match=r"^moons: seed must be an int, got float \(1\.5\)$"):
+        moons.train(steps=1, seed=1.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="seed must be an int, got bool"):
+        moons.train(steps=1, seed=True)
+    with pytest.raises(ValueError, match=r"^make_moons: the seed must be >= 0"):
+        moons.make_moons(seed=-3)
+
+
+def test_numpy_numbers_are_taken_as_python_numbers() -> None:
+    """np.int64 steps, seed and samples and np.float32 noise give what the Python numbers give."""
+    np = pytest.importorskip("numpy")
+    assert moons.make_moons(np.int64(6), noise=np.float32(0.1), seed=np.int64(2)) == (
+        moons.make_moons(6, noise=float(np.float32(0.1)), seed=2)
+    )
+    history = moons.train(steps=np.int64(2), seed=np.int64(3))
+    assert history.losses == moons.train(steps=2, seed=3).losses
+    assert (type(history.steps), type(history.seed)) == (int, int)  # JSON-ready
+    assert moons.learning_rate(np.int64(50), np.int64(100)) == 0.55
+    with pytest.raises(ValueError, match=re.escape("samples must be an int >= 2, got 6.0")):
+        moons.make_moons(6.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="noise must be a number >= 0, got True"):
+        moons.make_moons(noise=True)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: moons.boundary({}, []), ValueError, "moons.boundary: points must hold at least"),
+        (
+            lambda: _boundary(step=0),
+            ValueError,
+            "moons.boundary: step must be a finite number > 0, got 0",
+        ),
+        (lambda: _boundary(step=-1.0), ValueError, "step must be a finite number > 0, got -1.0"),
+        (lambda: _boundary(step=math.nan), ValueError, "step must be a finite number > 0, got nan"),
+        (lambda: _boundary(step=math.inf), ValueError, "step must be a finite number > 0, got inf"),
+        (lambda: _boundary(step=1e-6), ValueError, "step 1e-06 is too small for these points"),
+        (lambda: _boundary(step="1"), TypeError, "moons.boundary: step must be a number, got str"),
+        (lambda: moons.accuracy([], []), ValueError, "moons.accuracy: needs one label per score"),
+        (lambda: moons.accuracy([1.0], []), ValueError, "got 1 scores and 0 labels"),
+        (
+            lambda: moons.learning_rate(0, 0),
+            ValueError,
+            "moons.learning_rate: steps must be >= 1, got 0",
+        ),
+        (
+            lambda: moons.learning_rate(-1),
+            ValueError,
+            "moons.learning_rate: step must be >= 0, got -1",
+        ),
+        (lambda: moons.learning_rate(0.5), TypeError, "moons.learning_rate: step must be an int"),
+        (
+            lambda: moons.output_graph(sample=100),
+            IndexError,
+            "moons.output_graph: sample must be the number of one of the 100 points, 0 to 99, "
+            "got 100",
+        ),
+        (lambda: moons.output_graph(sample=-1), IndexError, "0 to 99, got -1"),
+        (
+            lambda: moons.output_graph(sample=1.0),
+            TypeError,
+            "moons.output_graph: sample must be an int, got float",
+        ),
+        (
+            lambda: moons.make_moons(noise=math.inf),
+            ValueError,
+            "make_moons: noise must be a finite number >= 0, got inf",
+        ),
+    ],
+)
+def test_helpers_refuse_bad_arguments_naming_the_function_and_the_value(
+    call: Any, error: type[Exception], message: str
+) -> None:
+    """Each helper's bad argument is a built-in error naming the function, argument and value."""
+    with pytest.raises(error, match=re.escape(message)):
+        call()
+
+
+def _boundary(step: Any) -> Any:
+    return moons.boundary(moons.model(seed=0).parameter_values(), [(0.0, 0.0)], step=step)
+
+
+def test_output_graph_takes_each_point_from_first_to_last() -> None:
+    """sample=0 and sample=99 are the first and last points; the margin uses that point's label."""
+    _, labels = moons.make_moons(seed=moons.DEFAULT_SEED)
+    for sample in (0, 99):
+        root = moons.output_graph(sample=sample)
+        score = next(node for node in topological_order(root) if node.label == "score")
+        assert root.data == max(0.0, 1.0 - labels[sample] * score.data)

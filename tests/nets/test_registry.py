@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import pathlib
 import re
@@ -95,3 +96,19 @@ def test_the_command_line_names_no_network() -> None:
     code = re.sub(r'"""(.*?)"""', "", source, flags=re.S)  # docstrings may give examples
     for name in registry.names():
         assert f'"{name}"' not in code, name
+
+
+@pytest.mark.parametrize("network", NETWORKS, ids=IDS)
+def test_numpy_integers_are_taken_for_steps_and_seed(network: Network) -> None:
+    """train(steps=np.int64, seed=np.int64) trains as the Python ints do; bools are refused."""
+    np = pytest.importorskip("numpy")
+    module = importlib.import_module(f"nets.{network.name}")
+    given = module.train(steps=np.int64(2), seed=np.int64(3))
+    assert given.losses == module.train(steps=2, seed=3).losses
+    assert given.summary() == module.train(steps=2, seed=3).summary()
+    with pytest.raises(TypeError, match=f"{network.name}: seed must be an int, got bool"):
+        module.train(steps=2, seed=True)
+    with pytest.raises(TypeError, match=f"{network.name}: seed must be an int, got float"):
+        module.train(steps=2, seed=3.0)
+    with pytest.raises(TypeError, match=f"{network.name}: steps must be an int, got float"):
+        module.train(steps=2.0, seed=3)

@@ -309,6 +309,33 @@ def test_bad_options_raise_errors_naming_explore_and_the_value(
         explore(**arguments)
 
 
+def test_numpy_integers_are_ints_and_bools_are_not() -> None:
+    """sample=np.int64(1) and max_nodes=np.int64(20) work as 1 and 20; True is no sample."""
+    np = pytest.importorskip("numpy")
+    mse, _, _ = celsius_like([float(c) for c in range(10)])
+    page = explore(mse, sample=np.int64(1), max_nodes=np.int64(20))
+    assert page.html == explore(mse, sample=1, max_nodes=20).html
+    assert page.node_count == 6
+    with pytest.raises(TypeError, match=re.escape("explore: sample must be an int, got bool")):
+        explore(mse, sample=True)
+    with pytest.raises(ValueError, match=re.escape("explore: max_nodes must be an int >= 1")):
+        explore(mse, max_nodes=np.float64(20.0))
+
+
+def test_a_grad_that_is_no_number_is_refused_naming_the_node() -> None:
+    """A grad set by hand to a str is a TypeError naming explore, the node and the value."""
+    x = Value(1.0, label="x")
+    y = x * 2.0
+    y.backward()
+    x.grad = "oops"  # type: ignore[assignment]  # what a learner might type
+    with pytest.raises(TypeError, match=re.escape("explore: the grad of x is not a number: ")):
+        explore(y)
+    y.grad = [1.0]  # type: ignore[assignment]
+    x.grad = 2.0
+    with pytest.raises(TypeError, match=re.escape("the grad of n1 is not a number: list")):
+        explore(y)
+
+
 def test_save_and_path_write_the_page(hidden_graph: Any, tmp_path: Path) -> None:
     """path= writes the page at once; save writes the same bytes elsewhere."""
     loss, _ = hidden_graph()
@@ -373,7 +400,7 @@ def test_an_unlabelled_root_is_named_by_its_position() -> None:
     root = (x * 2.0).tanh()
     data = page_data(explore(root))
     assert [node["name"] for node in data["nodes"]] == ["x", "n1", "n2"]
-    assert repr(explore(root)).startswith("ExplorerPage(root='output', nodes=3")
+    assert repr(explore(root)).startswith("ExplorerPage(root='n2', nodes=3")
 
 
 def test_a_graph_over_a_hundred_nodes_still_gets_a_place_for_every_number() -> None:
