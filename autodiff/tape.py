@@ -20,9 +20,9 @@ Two backends:
   to eager's. Large graphs are split into chunks of a few thousand nodes.
 * ``"numpy"``: nodes of the same shape (the per-sample copies of a model applied to 100 data
   points) are grouped into one array operation each. Sums and gradient accumulations keep
-  eager's order, so + - * /, relu and abs give eager's numbers (up to the sign of a zero);
-  numpy's exp, log, tanh, sin and cos may differ from Python's in the last bit, and the tests
-  hold this backend to 1e-12 relative. A numpy tape keeps buffers: one thread at a time.
+  eager's order, and exp, log, tanh, sin, cos, powers and the sigmoid run Python's own
+  function lane by lane, so every number is eager's, up to the sign of a zero. A numpy tape
+  keeps buffers: one thread at a time.
 
 ``"auto"`` picks numpy when the graph repeats itself (many nodes per group) and python otherwise.
 
@@ -249,16 +249,40 @@ def _python_names() -> dict[str, Any]:
 
 
 def _numpy_names() -> dict[str, Any]:
-    """What the numpy templates' names mean."""
+    """What the numpy templates' names mean.
+
+    + - * / are numpy's, which round as Python does. The functions whose last bit numpy may
+    round otherwise than Python's ``math`` (exp, log, tanh, sin, cos, powers, the sigmoid) run
+    Python's own function lane by lane, so a lane holds eager's number to the bit: a last-bit
+    difference would grow through a derivative such as tanh's ``1 - out * out`` near +-1.
+    """
     import numpy as np
 
-    def sigmoid(x: Any) -> Any:
-        # The row's stable formula, lane by lane: 1 / (1 + e^-x) for x >= 0, else z / (1 + z).
+    def lanewise(exact: Callable[..., Any], fallback: Callable[..., Any]) -> Callable[..., Any]:
+        def apply(*args: Any) -> Any:
+            try:
+                if len(args) == 1 and type(args[0]) is np.ndarray:  # the common case
+                    (x,) = args
+                    numbers = map(exact, x.ravel().tolist())
+                    return np.fromiter(numbers, dtype=float, count=x.size).reshape(x.shape)
+                if not any(isinstance(a, np.ndarray) for a in args):
+                    return exact(*args)
+                lanes = np.broadcast_arrays(*args)
+                numbers = map(exact, *(lane.ravel().tolist() for lane in lanes))
+                size = lanes[0].size
+                return np.fromiter(numbers, dtype=float, count=size).reshape(lanes[0].shape)
+            except (ValueError, OverflowError, ZeroDivisionError):
+                # Outside the row's domain: numpy's nan or inf goes on to the template's
+                # trouble check, which replays the step eagerly to raise eager's error.
+                return fallback(*args)
+
+        return apply
+
+    def sigmoid_numpy(x: Any) -> Any:
         z = np.exp(-np.abs(x))
         return np.where(x >= 0.0, 1.0 / (1.0 + z), z / (1.0 + z))
 
-    def pow_value_partials(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-        # The row's rule with its NOTE at x = 0 (d/dx as for a number exponent; d/dy := 0).
+    def pow_value_partials_numpy(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
         at_zero = x == 0.0
         safe_x = np.where(at_zero, 1.0, x)
         dx = np.where(
@@ -266,19 +290,32 @@ def _numpy_names() -> dict[str, Any]:
             np.where(y == 2.0, 2.0 * x, np.where(y == 0.0, 0.0, y * np.power(x, y - 1.0))),
             y * np.power(x, y - 1.0),
         )
-        dy = np.where(at_zero, 0.0, out * np.log(safe_x))
-        return dx, dy
+        return dx, np.where(at_zero, 0.0, out * np.log(safe_x))
 
+    partials = OPS["pow_value"].partials
+    d_x = lanewise(
+        lambda out, x, y: partials(out, x, y)[0], lambda *a: pow_value_partials_numpy(*a)[0]
+    )
+    d_y = lanewise(
+        lambda out, x, y: partials(out, x, y)[1], lambda *a: pow_value_partials_numpy(*a)[1]
+    )
+
+    def pow_value_partials(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        return d_x(out, x, y), d_y(out, x, y)
+
+    exp = lanewise(math.exp, np.exp)
+    log = lanewise(math.log, np.log)
+    sigmoid = lanewise(OPS["sigmoid"].forward, sigmoid_numpy)
     return {
-        "_exp": np.exp,
-        "_log": np.log,
-        "_tanh": np.tanh,
-        "_sin": np.sin,
-        "_cos": np.cos,
+        "_exp": exp,
+        "_log": log,
+        "_tanh": lanewise(math.tanh, np.tanh),
+        "_sin": lanewise(math.sin, np.sin),
+        "_cos": lanewise(math.cos, np.cos),
         "_abs": np.abs,
         "_sign": np.sign,
         "_where": np.where,
-        "_power": np.power,
+        "_power": lanewise(power, np.power),
         "_isfinite": np.isfinite,
         "_isinf": np.isinf,
         "_any": np.any,
@@ -1461,7 +1498,7 @@ class Tape:
             them new numbers. Every other leaf is live: its ``.data`` is read at each replay
             and its ``.grad`` receives the gradient.
         backend: ``"python"`` (bitwise equal to eager), ``"numpy"`` (groups of same-shaped
-            nodes as arrays; within 1e-12, usually exact) or ``"auto"``.
+            nodes as arrays; eager's numbers up to the sign of a zero) or ``"auto"``.
         watch: Nodes of the graph (a list of them, or one) whose numbers ``watched()``
             returns after each ``forward`` (a model's outputs, say, to count correct answers).
 

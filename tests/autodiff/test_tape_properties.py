@@ -1,4 +1,4 @@
-"""The tape against the eager engine on random graphs: bitwise for Python, 1e-12 for numpy.
+"""The tape against the eager engine on random graphs: bitwise for Python, equal for numpy.
 
 Graphs are drawn by hypothesis: a random program (every op-table row, numbers in operations,
 reuse of a node, long sums) is applied to several samples and the results summed, so the graph
@@ -130,14 +130,14 @@ def _same(a: float, b: float, exact: bool) -> bool:
         return repr(a) == repr(b)
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
-    return a == b or abs(a - b) <= 1e-12 * max(abs(a), abs(b))
+    return a == b  # numpy: the same number, up to the sign of a zero
 
 
 @pytest.mark.parametrize("backend", ["python", "numpy"])
 @settings(max_examples=60, deadline=None)
 @given(case=graphs(), seeds=st.lists(st.sampled_from([1.0, -2.5, 0.375]), min_size=2, max_size=3))
 def test_tape_matches_eager_on_random_graphs(backend, case, seeds):
-    """Value and every live leaf's gradient equal eager's: python bitwise, numpy to 1e-12.
+    """Value and every live leaf's gradient equal eager's (numpy: up to the sign of a zero).
 
     With non-unit upstream gradients, repeated calls, new parameters and new inputs.
     """

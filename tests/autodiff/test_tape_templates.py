@@ -1,8 +1,9 @@
 """The code the tape generates for each op-table row, against the row's own rules.
 
 Generated Python must give the row's numbers bit for bit (the python backend's promise); the
-numpy versions must agree to 1e-12 relative (numpy's exp, log, tanh, sin and cos may differ from
-Python's math in the last bit). Points cover each row's domain, its kinks and its edges.
+numpy versions must give the same numbers, up to the sign of a zero (exp, log, tanh, sin, cos,
+powers and the sigmoid run Python's own functions lane by lane). Points cover each row's
+domain, its kinks and its edges.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _same_bits(a: float, b: float) -> bool:
 def _close(a: float, b: float) -> bool:
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
-    return a == b or abs(a - b) <= 1e-12 * max(abs(a), abs(b))
+    return a == b  # the same number, up to the sign of a zero
 
 
 def test_every_built_in_row_has_a_template():
@@ -74,7 +75,7 @@ def test_python_template_is_the_row_bit_for_bit(name):
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
 def test_numpy_template_agrees_with_the_row(name):
-    """Generated numpy forward and local derivatives agree with the row to 1e-12, lane by lane."""
+    """Generated numpy forward and local derivatives equal the row's, lane by lane."""
     row, template = OPS[name], TEMPLATES[name]
     cases = [c for c in _cases(name) if not (name == "pow" and c[1] in POWER_TEMPLATES)]
     columns = [np.array(column) for column in zip(*cases, strict=True)]
