@@ -127,7 +127,10 @@ def deferred_signals() -> Iterator[None]:
     A handler that raises (KeyboardInterrupt) then runs only after the block, so the block is
     never stopped half-way: grad mode is never left half-switched, and a backward either
     finishes or has not started when the interrupt arrives. Where the platform cannot hold
-    signals (Windows) this does nothing, and the engine's own rollback is the only guard.
+    signals (Windows) this does nothing, and the engine's own rollback is the only guard. In a
+    process with several threads (a Jupyter kernel, a pytest-xdist worker) the operating system
+    may hand Ctrl-C to another thread, and Python raises it in this one all the same: there
+    holding back is best effort, and only the rollback of grads is sure.
     Blocks nest: an inner one releases nothing that an outer one holds.
 
     Example:

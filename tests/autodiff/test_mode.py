@@ -6,10 +6,10 @@ The thread tests interleave deterministically with ``threading.Event``: one thre
 
 from __future__ import annotations
 
-import random
 import signal
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
 
 import pytest
 
@@ -433,33 +433,57 @@ def test_observer_sees_nodes_and_chain_rule_steps() -> None:
     assert x.grad == 6.0
 
 
+_HALF_SWITCHED_SCRIPT = """
+import random, signal
+from autodiff import Value, is_grad_enabled, mode, no_grad
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+signal.signal(signal.SIGALRM, interrupt)
+rng = random.Random(3)
+x = Value(0.7)
+y = x
+for _ in range(300):
+    y = (y * 1.01).tanh() + x
+interrupted = 0
+for trial in range(300):
+    try:
+        signal.setitimer(signal.ITIMER_REAL, rng.uniform(1e-6, 3e-3))
+        y.backward(create_graph=True)
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+    except KeyboardInterrupt:
+        interrupted += 1
+    x.grad = None
+    assert is_grad_enabled(), trial
+    assert (mode.state.lenient, mode.state.observer, mode.state.saved) == (False, None, []), trial
+    with no_grad():
+        assert (x * 2).op is None, trial
+    assert (x * 2).op is not None, trial
+print("interrupted", interrupted)
+"""
+
+
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
-def test_interrupts_never_leave_grad_mode_half_switched(alarm: Callable[[float], None]) -> None:
+def test_interrupts_never_leave_grad_mode_half_switched() -> None:
     """Real SIGALRM interrupts at 300 random moments of create_graph backwards leave mode as is.
 
     Backward switches recording and lenient derivatives on for itself; after an interrupt the
-    thread records, is not lenient, has no observer, and no_grad still works.
+    thread records, is not lenient, has no observer, and no_grad still works. It runs in a
+    fresh interpreter with one thread, as a learner's script does: there Ctrl-C is held back
+    while the switches change (``deferred_signals``). In a process with other threads (a
+    pytest-xdist worker, a Jupyter kernel) the kernel may hand the signal to another thread,
+    and holding it back is best effort (see ``deferred_signals``).
     """
-    rng = random.Random(3)
-    x = Value(0.7)
-    y = x
-    for _ in range(300):
-        y = (y * 1.01).tanh() + x
-
-    interrupted = 0
-    for trial in range(300):
-        try:
-            alarm(rng.uniform(1e-6, 3e-3))
-            y.backward(create_graph=True)
-            alarm(0.0)
-        except KeyboardInterrupt:
-            interrupted += 1
-        x.grad = None
-        assert is_grad_enabled(), trial
-        assert (mode.state.lenient, mode.state.observer, mode.state.saved) == (False, None, [])
-        with no_grad():
-            assert (x * 2).op is None, trial
-        assert (x * 2).op is not None, trial
+    result = subprocess.run(
+        [sys.executable, "-c", _HALF_SWITCHED_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    interrupted = int(result.stdout.split()[-1])
     assert interrupted > 0
 
 
