@@ -14,9 +14,12 @@ from __future__ import annotations
 import gc
 import math
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -398,6 +401,46 @@ def alarm() -> Iterator[Callable[[float], None]]:
         signal.setitimer(signal.ITIMER_REAL, 0.0)
         signal.signal(signal.SIGALRM, previous)
         gc.enable()
+
+
+@contextmanager
+def _error_at_line(
+    event: int, error: type[BaseException], watched: Callable[[str], bool]
+) -> Iterator[list[int]]:
+    seen = [0]
+
+    def local(frame: FrameType, kind: str, arg: object) -> Any:
+        if kind == "line":
+            seen[0] += 1
+            if seen[0] == event:
+                raise error("injected")
+        return local
+
+    def trace(frame: FrameType, kind: str, arg: object) -> Any:
+        return local if watched(frame.f_code.co_filename) else None
+
+    sys.settrace(trace)
+    try:
+        yield seen
+    finally:
+        sys.settrace(None)
+
+
+ErrorAtLine = Callable[
+    [int, type[BaseException], Callable[[str], bool]], AbstractContextManager[list[int]]
+]
+
+
+@pytest.fixture(scope="session")
+def error_at_line() -> ErrorAtLine:
+    """A context manager that raises an error at a chosen line: ``error_at_line(event, ...)``.
+
+    ``with error_at_line(event, error, watched) as seen:`` makes the ``event``-th line run in
+    a file for which ``watched(filename)`` is true raise ``error("injected")``; ``seen[0]``
+    counts the lines run (``event=-1`` only counts). This is harsher than Ctrl-C, which CPython
+    delivers only at calls and loops: here every line, even between two stores, is a moment.
+    """
+    return _error_at_line
 
 
 @pytest.fixture

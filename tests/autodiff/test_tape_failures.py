@@ -9,10 +9,7 @@ comes from the eager engine (``loss.backward()``) on the same graph.
 from __future__ import annotations
 
 import random
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from types import FrameType
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,31 +21,9 @@ from autodiff import Tape, Value
 BACKENDS = ("python", "numpy")
 
 
-@contextmanager
-def error_at_line(event: int, error: type[BaseException]) -> Iterator[list[int]]:
-    """Raise ``error`` at the ``event``-th line the tape runs (its module or generated code).
-
-    Yields a one-item count of the lines run. This is harsher than Ctrl-C, which CPython
-    delivers only at calls and loops: here every line, even between two stores, is a moment.
-    """
-    seen = [0]
-
-    def local(frame: FrameType, kind: str, arg: object) -> Any:
-        if kind == "line":
-            seen[0] += 1
-            if seen[0] == event:
-                raise error("injected")
-        return local
-
-    def trace(frame: FrameType, kind: str, arg: object) -> Any:
-        name = frame.f_code.co_filename
-        return local if name == autodiff.tape.__file__ or name.startswith("<tape ") else None
-
-    sys.settrace(trace)
-    try:
-        yield seen
-    finally:
-        sys.settrace(None)
+def in_tape(filename: str) -> bool:
+    """The tape's module or the code it generates."""
+    return filename == autodiff.tape.__file__ or filename.startswith("<tape ")
 
 
 def _eager_grads(loss: Value, leaves: list[Value], before: list[object]) -> list[object]:
@@ -99,7 +74,7 @@ def test_backward_is_all_or_nothing_under_real_interrupts(
 @pytest.mark.parametrize("count", [2, 30])
 @pytest.mark.parametrize("error", [KeyboardInterrupt, MemoryError])
 def test_backward_is_all_or_nothing_at_every_line(
-    backend: str, count: int, error: type[BaseException]
+    backend: str, count: int, error: type[BaseException], error_at_line: Any
 ) -> None:
     """An error raised at each line tape.backward() runs, in turn, leaves every grad as it was.
 
@@ -111,14 +86,14 @@ def test_backward_is_all_or_nothing_at_every_line(
     tape.forward()
     before: list[object] = [[1.25, None, 0.0, -0.0, 5.5][k % 5] for k in range(count)]
     finished = _eager_grads(loss, ws, before)
-    with error_at_line(-1, error) as seen:
+    with error_at_line(-1, error, in_tape) as seen:
         tape.backward()
     lines = seen[0]
     assert lines > 5
     for event in range(1, lines + 1):
         for w, grad in zip(ws, before, strict=True):
             w.grad = grad
-        with pytest.raises(error, match="injected"), error_at_line(event, error):
+        with pytest.raises(error, match="injected"), error_at_line(event, error, in_tape):
             tape.backward()
         assert [w.grad for w in ws] == before, event
     tape.backward()
