@@ -156,8 +156,10 @@ class SGD:
                 g = g + momentum * buffer if self.nesterov else buffer
             updated.append(param)
             new_data.append(param.data - lr * g)
-        with deferred_signals():  # written all at once (setattr in C), never half-way
-            deque(map(setattr, updated, repeat("data"), new_data), maxlen=0)
+        # Written all at once, never half-way: the loop runs in C, and it stores the floats in
+        # the slot behind ``data`` (whose setter, Python code, would let Ctrl-C in between).
+        with deferred_signals():
+            deque(map(setattr, updated, repeat("_data"), new_data), maxlen=0)
             self.momentum_buffers = buffers
 
     def zero_grad(self) -> None:

@@ -1314,9 +1314,9 @@ class _NumpyReplay:
         every grad a float, the code adds them into the leaves' grads right there (the engine's
         rule: a zero grad is replaced, another is added to); else it returns them and the tape
         does it, with its checks. All or nothing, as the tape's own write: every new grad is
-        computed first, then stored by straight-line code with no call and no loop, where
-        CPython runs no signal handler; should anything raise there all the same, the old
-        grads are put back.
+        computed first, then stored by straight-line code with no call and no loop (where
+        CPython 3.11 and later run no signal handler; 3.10 may run one between any two
+        instructions): should anything raise there, the old grads are put back.
         """
         names = [f"_L{self.records[i].slot}" for i in live]
         count = range(len(live))
@@ -1605,7 +1605,7 @@ class Tape:
         cls,
         function: Callable[..., Value],
         *args: Any,
-        inputs: Iterable[Value] | None = None,
+        inputs: Value | Iterable[Value] | None = None,
         backend: Backend = "auto",
         check_every: int | None = None,
     ) -> Tape:

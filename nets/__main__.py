@@ -50,6 +50,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import io
 import json
 import math
 import os
@@ -720,6 +721,10 @@ def _write_all(text: str, encoding: str) -> None:
     """
     stream = sys.stdout
     try:
+        # Only a real file's stream: a notebook's stdout (ipykernel) has a descriptor too, the
+        # kernel's own terminal, where the notebook would never show the text.
+        if type(stream) is not io.TextIOWrapper:
+            raise ValueError("not a file's text stream")
         descriptor = stream.fileno()
     except (OSError, ValueError, AttributeError):  # not a file (a StringIO): nothing is short
         stream.write(text)

@@ -206,7 +206,7 @@ def loss(
         >>> print(f"{total.data:.6f} {scores[0].data:.6f}")  # relu(1 - 0) with zero biases
         1.000000 0.000000
     """
-    if len(points) != len(labels) or not points:
+    if len(points) != len(labels) or len(points) == 0:
         raise ValueError(
             f"moons loss: need one label per point (at least one), got {len(points)} points "
             f"and {len(labels)} labels"
@@ -227,7 +227,7 @@ def accuracy(scores: Sequence[float], labels: Sequence[float]) -> float:
         >>> accuracy([0.5, -2.0, 1.0], [1.0, -1.0, -1.0])
         0.6666666666666666
     """
-    if len(scores) != len(labels) or not labels:
+    if len(scores) != len(labels) or len(labels) == 0:
         raise ValueError(
             f"moons.accuracy: needs one label per score (at least one), got {len(scores)} "
             f"scores and {len(labels)} labels"
@@ -454,7 +454,7 @@ def boundary(
     if not 0.0 < to_float(step, "moons.boundary") < math.inf:  # nan fails too
         raise ValueError(f"moons.boundary: step must be a finite number > 0, got {step!r}")
     step = to_float(step, "moons.boundary")
-    if not points:
+    if len(points) == 0:
         raise ValueError("moons.boundary: points must hold at least one point, got none")
     low_x = min(x for x, _ in points) - 1.0
     high_x = max(x for x, _ in points) + 1.0

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
+import stat
 from collections.abc import Iterator
 
 __all__ = ["atomic_file", "write_file"]
@@ -33,10 +34,12 @@ def _temporary_name(target: pathlib.Path) -> pathlib.Path:
 def atomic_file(path: str | os.PathLike[str]) -> Iterator[pathlib.Path]:
     """Give a temporary path to write; on success it replaces ``path``, on failure it is removed.
 
-    The temporary file is created empty in ``path``'s folder (so that the rename cannot cross
-    file systems), with the permissions a new file gets there. Whatever the ``with`` block
-    raises (an OSError, Ctrl-C) removes it and leaves ``path`` untouched; an OSError about the
-    temporary file is raised again naming ``path``, the file the caller asked for.
+    The temporary file is created empty in the folder of the file ``path`` names (so that the
+    rename cannot cross file systems), with that file's permissions if it exists, else those a
+    new file gets there; a symbolic link is written through, not replaced. Whatever the
+    ``with`` block raises (an OSError, Ctrl-C) removes it and leaves ``path`` untouched; an
+    OSError about the temporary file is raised again naming ``path``, the file the caller asked
+    for.
 
     Args:
         path: The file to write; its folder must exist.
@@ -55,7 +58,8 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[pathlib.Path]:
         False
         done
     """
-    target = pathlib.Path(path)
+    asked = pathlib.Path(path)
+    target = pathlib.Path(os.path.realpath(asked))  # through symbolic links, to the file itself
     temporary = _temporary_name(target)
     try:
         while True:
@@ -65,6 +69,8 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[pathlib.Path]:
             except FileExistsError:  # pragma: no cover  # 48 random bits taken: draw again
                 temporary = _temporary_name(target)
         try:
+            with contextlib.suppress(FileNotFoundError):  # the file it replaces keeps its mode
+                os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
             yield temporary
             os.replace(temporary, target)
         except BaseException:
@@ -72,10 +78,10 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[pathlib.Path]:
                 os.unlink(temporary)
             raise
     except OSError as error:
-        if error.errno is None or error.filename == str(target):
+        if error.errno is None or error.filename == str(asked):
             raise
         # The reason is the system's; the file is the one asked for, not the temporary one.
-        raise OSError(error.errno, error.strerror, str(target)) from error
+        raise OSError(error.errno, error.strerror, str(asked)) from error
 
 
 def write_file(path: str | os.PathLike[str], content: str | bytes) -> pathlib.Path:

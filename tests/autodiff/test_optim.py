@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -224,3 +226,36 @@ def test_a_bad_grad_changes_no_parameter() -> None:
     with pytest.raises(TypeError, match=r"SGD: the grad of params\[1\] \('w2'\): .*got str"):
         optimizer.step()
     assert (w1.data, w2.data, optimizer.momentum_buffers) == (1.0, 1.0, [None, None])
+
+
+def test_step_updates_every_parameter_or_none_when_interrupted(error_at_line: Any) -> None:
+    """A Ctrl-C at any line of ``step`` leaves all parameters as before or all as after.
+
+    Setting ``data`` runs Python code (it checks the number), where a Ctrl-C could land
+    between two parameters; ``step`` writes the new numbers past it, in one C loop.
+    """
+    params = [Value(float(k), label=f"p{k}") for k in range(6)]
+    before = [p.data for p in params]
+    after = [k - 0.5 * (k + 1) for k in range(6)]  # data - lr * grad, lr 0.5, grad k + 1
+
+    package = Path(optim.__file__).parent
+
+    def in_autodiff(filename: str) -> bool:
+        return Path(filename).parent == package or package in Path(filename).parents
+
+    def fresh() -> SGD:
+        for k, p in enumerate(params):
+            p.data, p.grad = before[k], float(k + 1)
+        return SGD(params, lr=0.5)
+
+    optimiser = fresh()
+    with error_at_line(-1, KeyboardInterrupt, in_autodiff) as seen:
+        optimiser.step()
+    assert [p.data for p in params] == after
+    lines = seen[0]
+    assert lines > 10
+    for event in range(1, lines + 1):
+        optimiser = fresh()
+        with pytest.raises(KeyboardInterrupt), error_at_line(event, KeyboardInterrupt, in_autodiff):
+            optimiser.step()
+        assert [p.data for p in params] in (before, after), event

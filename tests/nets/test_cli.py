@@ -939,3 +939,29 @@ def test_ctrl_c_while_loading_matplotlib_says_so(tmp_path: pathlib.Path) -> None
     assert result.returncode == 130
     assert result.stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+def test_output_goes_to_a_notebooks_stdout_not_its_descriptor(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    """In a notebook, the output goes to the kernel's stdout stream, which shows it.
+
+    That stream has a descriptor too (the kernel's own terminal), where the notebook never
+    shows the text: ``main`` writes to the stream itself there.
+    """
+
+    class KernelStream(io.StringIO):
+        def __init__(self, descriptor: int) -> None:
+            super().__init__()
+            self.descriptor = descriptor
+
+        def fileno(self) -> int:
+            return self.descriptor
+
+    terminal = tmp_path / "terminal"
+    with terminal.open("w") as behind:
+        stream = KernelStream(behind.fileno())
+        monkeypatch.setattr(sys, "stdout", stream)
+        assert cli.main(["hidden", "--json"]) == 0
+    assert json.loads(stream.getvalue())["net"] == "hidden"
+    assert terminal.read_text() == ""

@@ -323,3 +323,16 @@ def test_output_graph_takes_each_point_from_first_to_last() -> None:
         root = moons.output_graph(sample=sample)
         score = next(node for node in topological_order(root) if node.label == "score")
         assert root.data == max(0.0, 1.0 - labels[sample] * score.data)
+
+
+def test_accuracy_and_boundary_take_numpy_arrays() -> None:
+    """Scores 1, -1, 0.5 against labels 1, 1, 1: two of three have their label's sign."""
+    import numpy as np
+
+    scores, labels = np.array([1.0, -1.0, 0.5]), np.array([1.0, 1.0, 1.0])
+    assert moons.accuracy(scores, labels) == moons.accuracy([1.0, -1.0, 0.5], [1.0, 1.0, 1.0])
+    assert moons.accuracy(scores, labels) == 2 / 3
+    params = moons.model(seed=4).parameter_values()
+    as_array = moons.boundary(params, np.array([[0.0, 0.0], [1.0, 1.0]]), step=0.5)
+    assert as_array == moons.boundary(params, [(0.0, 0.0), (1.0, 1.0)], step=0.5)
+    assert as_array[0][0] == -1.0  # the grid starts 1 below the smallest x

@@ -106,3 +106,19 @@ def test_a_full_disk_leaves_no_truncated_page_or_picture(tmp_path: Path) -> None
     ]
     assert (tmp_path / "page.html").read_text() == "the old page"
     assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_a_symbolic_link_is_written_through_and_the_file_keeps_its_mode(tmp_path: Path) -> None:
+    """Writing to a link writes the file it points to; a private file (0o600) stays private."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "g.dot").write_text("old")
+    os.chmod(real / "g.dot", 0o600)
+    link = tmp_path / "g.dot"
+    link.symlink_to(real / "g.dot")
+    write_file(link, "new")
+    assert link.is_symlink()
+    assert (real / "g.dot").read_text() == "new"
+    assert (real / "g.dot").stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in real.iterdir()) == ["g.dot"]  # no temporary left behind
