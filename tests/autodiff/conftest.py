@@ -362,6 +362,22 @@ def collector_off() -> Iterator[None]:
         gc.enable()
 
 
+@pytest.fixture(autouse=True)
+def _signal_mask_kept() -> Iterator[None]:
+    """Every test leaves the thread's signal mask as it found it.
+
+    A mask left holding Ctrl-C would pass on to every process the later tests start, which
+    would then ignore it; so a test that leaves one fails here, and the mask is put back.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    yield
+    after = signal.pthread_sigmask(signal.SIG_SETMASK, before)
+    assert after == before, f"the test left signals held: {sorted(set(after) - set(before))}"
+
+
 @pytest.fixture
 def alarm() -> Iterator[Callable[[float], None]]:
     """``alarm(seconds)`` raises KeyboardInterrupt in the test after ``seconds``; ``alarm(0)`` not.
